@@ -1,0 +1,1 @@
+"""The agent: plans from plain language, policy, execution, runs."""

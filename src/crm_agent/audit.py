@@ -1,0 +1,162 @@
+"""Append-only, hash-chained audit log of every executed write.
+
+Each entry records who (actor), why (run id and step), what (action, object type and id) and
+the before- and after-image of the record. ``hash`` is SHA-256 over the entry's canonical JSON
+plus the previous entry's hash, so editing or deleting any entry breaks every later link and
+:func:`verify_chain` reports the first broken one.
+
+Writers call :func:`append` inside their own transaction, so an entry exists exactly when the
+write it describes committed. On PostgreSQL appends are serialized with a transaction-level
+advisory lock; SQLite serializes writers by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_agent.storage.base import Base, UTCDateTime
+
+GENESIS_HASH = "0" * 64
+_ADVISORY_LOCK_KEY = 0x6372_6D61  # "crma"
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """Who is writing and on behalf of which run step; recorded on every audit entry."""
+
+    actor: str = "system"
+    run_id: str | None = None
+    step: int | None = None
+
+
+current_write_context: ContextVar[WriteContext] = ContextVar("current_write_context", default=WriteContext())  # noqa: B039 - frozen
+
+
+class AuditEntry(Base):
+    """One executed write. Never updated or deleted by the product."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    step: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(20))
+    object_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+def _digest(entry: AuditEntry) -> str:
+    body = {
+        "id": entry.id,
+        "at": entry.at.isoformat(),
+        "actor": entry.actor,
+        "run_id": entry.run_id,
+        "step": entry.step,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "before": entry.before,
+        "after": entry.after,
+        "prev": entry.prev_hash,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class _Pending:
+    action: str
+    object_type: str
+    object_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+async def append_many(session: AsyncSession, at: datetime, items: list[_Pending]) -> None:
+    """Chain ``items`` onto the log in order, within the caller's transaction."""
+    if not items:
+        return
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
+    last = (
+        await session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    ).first()
+    next_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    ctx = current_write_context.get()
+    for item in items:
+        entry = AuditEntry(
+            id=next_id,
+            at=at,
+            actor=ctx.actor,
+            run_id=ctx.run_id,
+            step=ctx.step,
+            action=item.action,
+            object_type=item.object_type,
+            object_id=item.object_id,
+            before=item.before,
+            after=item.after,
+            prev_hash=prev,
+        )
+        entry.hash = _digest(entry)
+        session.add(entry)
+        prev, next_id = entry.hash, next_id + 1
+    await session.flush()
+
+
+async def append(
+    session: AsyncSession,
+    at: datetime,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Append one entry (see :func:`append_many`)."""
+    await append_many(session, at, [_Pending(action, object_type, object_id, before, after)])
+
+
+def pending(
+    action: str, object_type: str, object_id: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> _Pending:
+    """An entry to hand to :func:`append_many`."""
+    return _Pending(action, object_type, object_id, before, after)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Result of :func:`verify_chain`: ``ok``, entries checked, and the first bad entry id."""
+
+    ok: bool
+    entries: int
+    first_bad_id: int | None = None
+    reason: str = ""
+
+
+async def verify_chain(session: AsyncSession) -> ChainReport:
+    """Recompute every hash in id order; report the first entry whose link or content changed."""
+    prev, count, expected_id = GENESIS_HASH, 0, 1
+    rows = await session.stream_scalars(select(AuditEntry).order_by(AuditEntry.id))
+    async for entry in rows:
+        count += 1
+        if entry.id != expected_id:
+            return ChainReport(False, count, expected_id, f"entry {expected_id} is missing")
+        if entry.prev_hash != prev:
+            return ChainReport(False, count, entry.id, "link to the previous entry is broken")
+        if _digest(entry) != entry.hash:
+            return ChainReport(False, count, entry.id, "content does not match its hash")
+        prev, expected_id = entry.hash, expected_id + 1
+    return ChainReport(True, count)

@@ -1,0 +1,1 @@
+"""The embedded CRM: HubSpot-shaped objects, properties, associations, search and import."""

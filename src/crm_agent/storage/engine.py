@@ -1,0 +1,60 @@
+"""Database engines and sessions, one engine per URL per process.
+
+SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL goes through asyncpg. Migrations
+are applied on first use of an engine (see :mod:`crm_agent.storage.migrate`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from crm_agent.storage.migrate import upgrade_to_head
+
+_engines: dict[str, AsyncEngine] = {}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """A new async engine for ``url`` (creating the SQLite file's directory if needed)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+async def get_engine(url: str) -> AsyncEngine:
+    """The process's engine for ``url``, migrated to the latest schema on first use."""
+    engine = _engines.get(url)
+    if engine is None:
+        engine = create_engine(url)
+        async with engine.begin() as conn:
+            await conn.run_sync(upgrade_to_head)
+        _engines[url] = engine
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """A session factory whose sessions keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def dispose_all() -> None:
+    """Close every engine this process opened (end of a CLI command or a test)."""
+    for engine in list(_engines.values()):
+        await engine.dispose()
+    _engines.clear()
