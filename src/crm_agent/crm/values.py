@@ -106,7 +106,8 @@ def normalize_email(raw: str) -> str:
 
 
 def normalize_phone(raw: str, region: str) -> str:
-    """E.164 (``+15550102000``) where the number parses in ``region``; otherwise the digits as typed.
+    """E.164 (``+15550102000``) where the number is complete for ``region`` (not a
+    local-only number such as 555-1234); otherwise the text as typed.
 
     Raises ValueError when there are fewer than 7 or more than 15 digits, or letters.
     """
@@ -118,7 +119,7 @@ def normalize_phone(raw: str, region: str) -> str:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return text
-    if phonenumbers.is_possible_number(number):
+    if phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return text
 

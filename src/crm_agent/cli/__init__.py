@@ -1,0 +1,1 @@
+"""The ``crm-agent`` command line (Typer + Rich), one module per command group."""
