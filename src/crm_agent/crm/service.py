@@ -119,6 +119,24 @@ class LocalCrm:
         async with self.sessions() as session:
             return await directory.property_defs(session, object_type(object_type_name))
 
+    async def validate(self, object_type_name: str, properties: dict[str, Any],
+                       record_id: str | int | None = None) -> None:
+        """Check ``properties`` as a create (or an update of ``record_id``) would, writing nothing.
+
+        Raises ValidationFailed naming every bad field, or NotFound for an unknown ``record_id``.
+        """
+        otype = object_type(object_type_name)
+        async with self.sessions() as session:
+            defs = await directory.property_defs(session, otype)
+            refs = await self._refs(session, otype)
+            pipeline = None
+            if record_id is not None:
+                obj = await session.get(otype.model, _int_id(record_id, otype))
+                if obj is None or obj.archived:
+                    raise NotFound(otype.singular, record_id)
+                pipeline = getattr(obj, "pipeline", None)
+            self._coerce_properties(otype, defs, refs, properties, pipeline)
+
     async def create_property(
         self, object_type_name: str, name: str, label: str, type_: str, options: list[str] | None = None
     ) -> PropertyDef:
