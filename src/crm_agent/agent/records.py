@@ -59,6 +59,7 @@ class RunStep(Base):
     handle: Mapped[str | None] = mapped_column(String(40), nullable=True)
     depends_on: Mapped[list[int]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(Text, default="")
+    risk: Mapped[str] = mapped_column(String(12), default="write")
     status: Mapped[str] = mapped_column(String(12))
     result: Mapped[Any] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

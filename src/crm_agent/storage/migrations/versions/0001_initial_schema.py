@@ -370,6 +370,7 @@ def upgrade() -> None:
         sa.Column("handle", sa.String(length=40), nullable=True),
         sa.Column("depends_on", sa.JSON(), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("risk", sa.String(length=12), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("result", sa.JSON(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),

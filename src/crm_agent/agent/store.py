@@ -1,0 +1,104 @@
+"""Saving and loading runs, their steps and conversations (tables in :mod:`crm_agent.agent.records`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crm_agent.agent.plan import Plan, Step
+from crm_agent.agent.records import Conversation, Run, RunStep
+from crm_agent.agent.views import RunView, StepView
+from crm_agent.errors import NotFound
+
+
+def step_view(step: Step) -> StepView:
+    """The API view of a plan step."""
+    return StepView(position=step.position, tool=step.tool, args=step.args, handle=step.handle,
+                    depends_on=step.depends_on, description=step.description, risk=step.risk, status=step.status,
+                    result=step.result, error=step.error, attempts=step.attempts, duration_ms=step.duration_ms)
+
+
+class RunStore:
+    """Persistence of runs; every method uses its own transaction."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+        self.sessions = sessions
+
+    async def conversation(self, conversation_id: str | None, new_id: str, now: datetime) -> Conversation:
+        """The conversation with that id, created (with ``new_id`` when none is given) if missing."""
+        async with self.sessions.begin() as session:
+            found = await session.get(Conversation, conversation_id) if conversation_id else None
+            if found is None:
+                found = Conversation(id=conversation_id or new_id, created_at=now, context={})
+                session.add(found)
+            return found
+
+    async def save_context(self, conversation_id: str, context: dict[str, Any]) -> None:
+        """Replace a conversation's context."""
+        async with self.sessions.begin() as session:
+            row = await session.get(Conversation, conversation_id)
+            if row is not None:
+                row.context = context
+
+    async def create(self, run: Run, plan: Plan) -> None:
+        """Insert a run and its steps."""
+        async with self.sessions.begin() as session:
+            session.add(run)
+            for step in plan.steps:
+                session.add(self._row(run.id, step))
+
+    @staticmethod
+    def _row(run_id: str, step: Step) -> RunStep:
+        return RunStep(run_id=run_id, position=step.position, tool=step.tool, args=step.args, handle=step.handle,
+                       depends_on=step.depends_on, description=step.description, risk=step.risk,
+                       status=step.status, result=step.result, error=step.error, attempts=step.attempts,
+                       duration_ms=step.duration_ms)
+
+    async def save_step(self, run_id: str, step: Step) -> None:
+        """Write a step's outcome."""
+        async with self.sessions.begin() as session:
+            row = await session.scalar(select(RunStep).where(RunStep.run_id == run_id,
+                                                             RunStep.position == step.position))
+            if row is not None:
+                row.status, row.result, row.error = step.status, step.result, step.error
+                row.attempts, row.duration_ms = step.attempts, step.duration_ms
+
+    async def finish(self, run_id: str, **fields: Any) -> None:
+        """Update a run's columns (status, reply, finished_at, ...)."""
+        async with self.sessions.begin() as session:
+            row = await session.get(Run, run_id)
+            if row is None:
+                raise NotFound("run", run_id)
+            for key, value in fields.items():
+                setattr(row, key, value)
+
+    async def load(self, run_id: str) -> tuple[Run, Plan]:
+        """A run and its plan. Raises NotFound."""
+        async with self.sessions() as session:
+            run = await session.get(Run, run_id)
+            if run is None:
+                raise NotFound("run", run_id, "see `crm-agent runs list`")
+            rows = (await session.scalars(select(RunStep).where(RunStep.run_id == run_id)
+                                          .order_by(RunStep.position))).all()
+        plan = Plan(steps=[Step(position=r.position, tool=r.tool, args=r.args, description=r.description,
+                                risk=r.risk, object_type=r.args.get("object_type"), handle=r.handle,
+                                depends_on=list(r.depends_on or []), status=r.status, result=r.result,
+                                error=r.error, attempts=r.attempts, duration_ms=r.duration_ms) for r in rows])
+        return run, plan
+
+    async def list(self, limit: int = 50, offset: int = 0) -> list[Run]:
+        """Runs, newest first."""
+        async with self.sessions() as session:
+            return list((await session.scalars(select(Run).order_by(Run.created_at.desc(), Run.id)
+                                               .offset(offset).limit(limit))).all())
+
+
+def run_view(run: Run, plan: Plan) -> RunView:
+    """The API view of a run."""
+    return RunView(id=run.id, conversation_id=run.conversation_id, mode=run.mode, status=run.status, actor=run.actor,
+                   model=run.model, request=run.request, reply=run.reply, steps=[step_view(s) for s in plan.steps],
+                   llm_calls=run.llm_calls, input_tokens=run.input_tokens, output_tokens=run.output_tokens,
+                   fallback_reason=run.fallback_reason, created_at=run.created_at, finished_at=run.finished_at)
