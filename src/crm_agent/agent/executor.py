@@ -34,18 +34,24 @@ class VerificationFailed(CrmAgentError):
 def _verify(written: CrmRecord, fresh: CrmRecord, properties: dict[str, Any]) -> None:
     for name in properties:
         if written.properties.get(name) != fresh.properties.get(name):
-            raise VerificationFailed(f"read-back of {name} gave {fresh.properties.get(name)!r}, "
-                                     f"wrote {written.properties.get(name)!r}")
+            raise VerificationFailed(
+                f"read-back of {name} gave {fresh.properties.get(name)!r}, wrote {written.properties.get(name)!r}"
+            )
 
 
 async def _create(crm: LocalCrm, args: dict[str, Any]) -> dict[str, Any]:
-    links = [{"to": {"id": a["id"]}, "objectType": a["objectType"], "primary": a.get("primary", False)}
-             for a in args.get("associations", [])]
+    links = [
+        {"to": {"id": a["id"]}, "objectType": a["objectType"], "primary": a.get("primary", False)}
+        for a in args.get("associations", [])
+    ]
     record = await crm.create(args["object_type"], args["properties"], links)
     fresh = await crm.get(args["object_type"], record.id)
     _verify(record, fresh, args["properties"])
-    missing = [a for a in links if a["to"]["id"] not in
-               {x.id for x in fresh.associations.get(a["objectType"], _NoLinks()).results}]
+    missing = [
+        a
+        for a in links
+        if a["to"]["id"] not in {x.id for x in fresh.associations.get(a["objectType"], _NoLinks()).results}
+    ]
     if missing:
         raise VerificationFailed(f"associations missing after create: {missing}")
     return {"id": record.id, "properties": {k: v for k, v in fresh.properties.items() if v is not None}}
@@ -71,8 +77,9 @@ async def _archive(crm: LocalCrm, args: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _associate(crm: LocalCrm, args: dict[str, Any]) -> dict[str, Any]:
-    await crm.associate(args["object_type"], args["id"], args["to_object_type"], args["to_id"],
-                        primary=args.get("primary", False))
+    await crm.associate(
+        args["object_type"], args["id"], args["to_object_type"], args["to_id"], primary=args.get("primary", False)
+    )
     fresh = await crm.get(args["object_type"], args["id"])
     linked = {a.id for a in fresh.associations.get(args["to_object_type"], _NoLinks()).results}
     if str(args["to_id"]) not in linked:
@@ -83,7 +90,7 @@ async def _associate(crm: LocalCrm, args: dict[str, Any]) -> dict[str, Any]:
 async def _update_many(crm: LocalCrm, args: dict[str, Any]) -> dict[str, Any]:
     ids, done, errors = args["ids"], [], []
     for start in range(0, len(ids), 100):
-        chunk = [RecordInput(id=i, properties=args["properties"]) for i in ids[start:start + 100]]
+        chunk = [RecordInput(id=i, properties=args["properties"]) for i in ids[start : start + 100]]
         result = await crm.batch_update(args["object_type"], chunk)
         done += [r.id for r in result.results]
         errors += [f"{ids[start + e.index]}: {e.message}" for e in result.errors]
@@ -106,8 +113,12 @@ async def _archive_many(crm: LocalCrm, args: dict[str, Any]) -> dict[str, Any]:
 
 
 HANDLERS: dict[str, Callable[[LocalCrm, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
-    "create_record": _create, "update_record": _update, "archive_record": _archive,
-    "associate_records": _associate, "update_records": _update_many, "archive_records": _archive_many,
+    "create_record": _create,
+    "update_record": _update,
+    "archive_record": _archive,
+    "associate_records": _associate,
+    "update_records": _update_many,
+    "archive_records": _archive_many,
 }
 
 
@@ -115,8 +126,12 @@ async def _run_step(crm: LocalCrm, step: Step, args: dict[str, Any], context: au
     audit.current_write_context.set(audit.WriteContext(context.actor, context.run_id, step.position))
     started = time.perf_counter()
     try:
-        async for attempt in AsyncRetrying(retry=retry_if_exception_type(TRANSIENT), stop=stop_after_attempt(3),
-                                           wait=wait_exponential_jitter(initial=0.05, max=1.0), reraise=True):
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(TRANSIENT),
+            stop=stop_after_attempt(3),
+            wait=wait_exponential_jitter(initial=0.05, max=1.0),
+            reraise=True,
+        ):
             with attempt:
                 step.attempts += 1
                 step.result = await HANDLERS[step.tool](crm, args)
@@ -129,16 +144,25 @@ async def _run_step(crm: LocalCrm, step: Step, args: dict[str, Any], context: au
         step.duration_ms = round((time.perf_counter() - started) * 1000, 2)
 
 
-async def execute(crm: LocalCrm, plan: Plan, context: audit.WriteContext, *,
-                  on_step: StepCallback | None = None, approved: bool = False) -> None:
+async def execute(
+    crm: LocalCrm,
+    plan: Plan,
+    context: audit.WriteContext,
+    *,
+    on_step: StepCallback | None = None,
+    approved: bool = False,
+) -> None:
     """Run every runnable write step of ``plan`` (``planned``; also ``pending`` when ``approved``).
 
     Mutates the steps' status, result, error, attempts and duration. Never raises for a step's failure.
     """
     runnable_states = {"planned", "pending"} if approved else {"planned"}
     by_pos = {s.position: s for s in plan.steps}
-    ids: dict[str, str] = {s.handle: str(s.result["id"]) for s in plan.steps
-                           if s.handle and s.status == "succeeded" and isinstance(s.result, dict)}
+    ids: dict[str, str] = {
+        s.handle: str(s.result["id"])
+        for s in plan.steps
+        if s.handle and s.status == "succeeded" and isinstance(s.result, dict)
+    }
     todo = [s for s in plan.steps if s.risk != "read" and s.status in runnable_states]
     waiting = {s.position for s in todo}
     while todo:

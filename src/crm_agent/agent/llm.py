@@ -15,8 +15,8 @@ from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 
 from crm_agent.config import Settings
-from crm_agent.crm.schemas import OwnerRecord, PipelineRecord
 from crm_agent.crm.properties import PropertyDef
+from crm_agent.crm.schemas import OwnerRecord, PipelineRecord
 
 
 def build_model(settings: Settings) -> Model:
@@ -34,8 +34,12 @@ def model_settings(settings: Settings) -> ModelSettings:
     return ModelSettings(timeout=settings.llm_timeout, max_retries=0, temperature=0.0)
 
 
-def instructions(settings: Settings, owners: list[OwnerRecord], pipelines: list[PipelineRecord],
-                 properties: dict[str, dict[str, PropertyDef]]) -> str:
+def instructions(
+    settings: Settings,
+    owners: list[OwnerRecord],
+    pipelines: list[PipelineRecord],
+    properties: dict[str, dict[str, PropertyDef]],
+) -> str:
     """The system instructions for an LLM run."""
     now = settings.current_time().astimezone(settings.tz)
     lines = [

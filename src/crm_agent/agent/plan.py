@@ -26,6 +26,7 @@ class Step:
     risk: str
     object_type: str | None = None
     handle: str | None = None
+    label: str = ""
     depends_on: list[int] = field(default_factory=list)
     status: str = "planned"
     result: Any = None
@@ -63,9 +64,19 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     _counters: dict[str, int] = field(default_factory=dict)
 
-    def add(self, tool: str, args: dict[str, Any], description: str, risk: str, *, object_type: str | None = None,
-            singular: str | None = None) -> Step:
-        """Append a step; a step that creates a record gets a new handle named after ``singular``.
+    def add(
+        self,
+        tool: str,
+        args: dict[str, Any],
+        description: str,
+        risk: str,
+        *,
+        object_type: str | None = None,
+        singular: str | None = None,
+        label: str = "",
+    ) -> Step:
+        """Append a step; a step that creates a record gets a new handle named after ``singular``, and
+        ``label`` names that record for later steps ("Sarah Smith").
 
         Raises ValueError when ``args`` mention a handle that no earlier step created.
         """
@@ -79,8 +90,17 @@ class Plan:
         if singular:
             self._counters[singular] = self._counters.get(singular, 0) + 1
             handle = f"{singular}#{self._counters[singular]}"
-        step = Step(position=len(self.steps) + 1, tool=tool, args=args, description=description, risk=risk,
-                    object_type=object_type, handle=handle, depends_on=sorted(set(depends)))
+        step = Step(
+            position=len(self.steps) + 1,
+            tool=tool,
+            args=args,
+            description=description,
+            risk=risk,
+            object_type=object_type,
+            handle=handle,
+            depends_on=sorted(set(depends)),
+            label=label,
+        )
         self.steps.append(step)
         return step
 

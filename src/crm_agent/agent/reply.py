@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from crm_agent.agent.plan import Step
 
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 _PAST = {"create": "created", "update": "updated", "archive": "archived", "associate": "associated"}
 
 
@@ -40,13 +41,15 @@ def compose(steps: list[Step], mode: str, answer: str, run_id: str) -> str:
     if writes:
         if mode == "dry-run":
             lines.append("Plan (dry run, nothing was written):")
-        elif any(s.status == "pending" for s in writes) and not any(s.status in {"succeeded", "failed"}
-                                                                    for s in writes):
+        elif any(s.status == "pending" for s in writes) and not any(
+            s.status in {"succeeded", "failed"} for s in writes
+        ):
             lines.append("Plan (waiting for approval, nothing written yet):")
         lines += [f"{s.position}. {step_line(s, mode)}" for s in writes]
         if any(s.status == "pending" for s in writes):
-            lines.append(f"Approve with `crm-agent plans approve {run_id}` or reject with "
-                         f"`crm-agent plans reject {run_id}`.")
+            lines.append(
+                f"Approve with `crm-agent plans approve {run_id}` or reject with `crm-agent plans reject {run_id}`."
+            )
     if answer.strip():
         lines.append(answer.strip())
     return "\n".join(lines) if lines else "Nothing to do."
@@ -69,3 +72,16 @@ def run_status(steps: list[Step], mode: str) -> str:
     if states <= {"rejected"}:
         return "rejected"
     return "failed"
+
+
+def format_money(value: object, currency: str | None) -> str:
+    """``5000``, ``USD`` -> ``$5,000``; ``2500000.5``, ``EUR`` -> ``€2,500,000.50``; unknown codes trail."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return str(value)
+    text = f"{amount:,.2f}".removesuffix(".00")
+    symbol = _SYMBOLS.get(currency or "")
+    return f"{symbol}{text}" if symbol else f"{text} {currency}".strip()

@@ -28,8 +28,10 @@ class Ambiguous(CrmAgentError):
         self.candidates = candidates
         listed = "; ".join(describe(object_type_name, c) for c in candidates[:5])
         first = ref.split()[0] if ref.split() else ref
-        super().__init__(f"Which {first.title() if '@' not in first else first}? {len(candidates)} "
-                         f"{object_type_name} match {ref!r}: {listed}.")
+        super().__init__(
+            f"Which {first.title() if '@' not in first else first}? {len(candidates)} "
+            f"{object_type_name} match {ref!r}: {listed}."
+        )
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,14 @@ def label(object_type_name: str, props: dict[str, Any]) -> str:
     if object_type_name == "contacts":
         name = " ".join(p for p in (props.get("firstname"), props.get("lastname")) if p)
         return name or props.get("email") or "contact"
-    key = {"companies": "name", "deals": "dealname", "tasks": "hs_task_subject", "notes": "hs_note_body",
-           "meetings": "hs_meeting_title", "emails": "hs_email_subject"}.get(object_type_name, "name")
+    key = {
+        "companies": "name",
+        "deals": "dealname",
+        "tasks": "hs_task_subject",
+        "notes": "hs_note_body",
+        "meetings": "hs_meeting_title",
+        "emails": "hs_email_subject",
+    }.get(object_type_name, "name")
     text = str(props.get(key) or object_type(object_type_name).singular)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -60,8 +68,9 @@ def describe(object_type_name: str, record: CrmRecord) -> str:
     return f"{label(object_type_name, props)} ({bits})"
 
 
-async def _search(crm: LocalCrm, type_name: str, filters: list[Filter] | None = None, query: str | None = None,
-                  limit: int = 50) -> list[CrmRecord]:
+async def _search(
+    crm: LocalCrm, type_name: str, filters: list[Filter] | None = None, query: str | None = None, limit: int = 50
+) -> list[CrmRecord]:
     groups = [FilterGroup(filters=filters)] if filters else []
     return (await crm.search(type_name, SearchRequest(filterGroups=groups, query=query, limit=limit))).results
 
@@ -82,8 +91,9 @@ def _name_matches(type_name: str, record: CrmRecord, ref: str) -> int:
     return 1 if tokens(want) and set(tokens(want)) <= words else 0
 
 
-async def resolve(crm: LocalCrm, plan: Plan, type_name: str, ref: Any,
-                  remembered: list[dict[str, Any]] | None = None) -> Ref:
+async def resolve(
+    crm: LocalCrm, plan: Plan, type_name: str, ref: Any, remembered: list[dict[str, Any]] | None = None
+) -> Ref:
     """The single record ``ref`` names. Raises NotFound or Ambiguous."""
     otype = object_type(type_name)
     text = str(ref).strip().removeprefix("the ").strip()
@@ -92,14 +102,16 @@ async def resolve(crm: LocalCrm, plan: Plan, type_name: str, ref: Any,
         step = next((s for s in plan.steps if s.handle == text), None)
         if step is None:
             raise NotFound("record", text, "that handle was not created earlier in this request")
-        return Ref(step.object_type or otype.name, text, step.description)
+        return Ref(step.object_type or otype.name, text, step.label or step.description)
     if text.isdigit():
         record = await crm.get(otype.name, text)
         return Ref(otype.name, record.id, label(otype.name, record.properties))
     for item in remembered or []:
-        if item.get("type") == otype.name and fold(text) in {fold(item.get("name", "")),
-                                                             fold(item.get("first", "") or "~"),
-                                                             fold(item.get("email", "") or "~")}:
+        if item.get("type") == otype.name and fold(text) in {
+            fold(item.get("name", "")),
+            fold(item.get("first", "") or "~"),
+            fold(item.get("email", "") or "~"),
+        }:
             return Ref(otype.name, str(item["id"]), item.get("name") or text)
     if otype.name == "contacts" and "@" in text:
         found = await _search(crm, "contacts", [Filter(propertyName="email", operator="EQ", value=text.lower())])

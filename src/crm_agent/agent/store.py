@@ -16,9 +16,20 @@ from crm_agent.errors import NotFound
 
 def step_view(step: Step) -> StepView:
     """The API view of a plan step."""
-    return StepView(position=step.position, tool=step.tool, args=step.args, handle=step.handle,
-                    depends_on=step.depends_on, description=step.description, risk=step.risk, status=step.status,
-                    result=step.result, error=step.error, attempts=step.attempts, duration_ms=step.duration_ms)
+    return StepView(
+        position=step.position,
+        tool=step.tool,
+        args=step.args,
+        handle=step.handle,
+        depends_on=step.depends_on,
+        description=step.description,
+        risk=step.risk,
+        status=step.status,
+        result=step.result,
+        error=step.error,
+        attempts=step.attempts,
+        duration_ms=step.duration_ms,
+    )
 
 
 class RunStore:
@@ -52,16 +63,28 @@ class RunStore:
 
     @staticmethod
     def _row(run_id: str, step: Step) -> RunStep:
-        return RunStep(run_id=run_id, position=step.position, tool=step.tool, args=step.args, handle=step.handle,
-                       depends_on=step.depends_on, description=step.description, risk=step.risk,
-                       status=step.status, result=step.result, error=step.error, attempts=step.attempts,
-                       duration_ms=step.duration_ms)
+        return RunStep(
+            run_id=run_id,
+            position=step.position,
+            tool=step.tool,
+            args=step.args,
+            handle=step.handle,
+            depends_on=step.depends_on,
+            description=step.description,
+            risk=step.risk,
+            status=step.status,
+            result=step.result,
+            error=step.error,
+            attempts=step.attempts,
+            duration_ms=step.duration_ms,
+        )
 
     async def save_step(self, run_id: str, step: Step) -> None:
         """Write a step's outcome."""
         async with self.sessions.begin() as session:
-            row = await session.scalar(select(RunStep).where(RunStep.run_id == run_id,
-                                                             RunStep.position == step.position))
+            row = await session.scalar(
+                select(RunStep).where(RunStep.run_id == run_id, RunStep.position == step.position)
+            )
             if row is not None:
                 row.status, row.result, row.error = step.status, step.result, step.error
                 row.attempts, row.duration_ms = step.attempts, step.duration_ms
@@ -81,24 +104,59 @@ class RunStore:
             run = await session.get(Run, run_id)
             if run is None:
                 raise NotFound("run", run_id, "see `crm-agent runs list`")
-            rows = (await session.scalars(select(RunStep).where(RunStep.run_id == run_id)
-                                          .order_by(RunStep.position))).all()
-        plan = Plan(steps=[Step(position=r.position, tool=r.tool, args=r.args, description=r.description,
-                                risk=r.risk, object_type=r.args.get("object_type"), handle=r.handle,
-                                depends_on=list(r.depends_on or []), status=r.status, result=r.result,
-                                error=r.error, attempts=r.attempts, duration_ms=r.duration_ms) for r in rows])
+            rows = (
+                await session.scalars(select(RunStep).where(RunStep.run_id == run_id).order_by(RunStep.position))
+            ).all()
+        plan = Plan(
+            steps=[
+                Step(
+                    position=r.position,
+                    tool=r.tool,
+                    args=r.args,
+                    description=r.description,
+                    risk=r.risk,
+                    object_type=r.args.get("object_type"),
+                    handle=r.handle,
+                    depends_on=list(r.depends_on or []),
+                    status=r.status,
+                    result=r.result,
+                    error=r.error,
+                    attempts=r.attempts,
+                    duration_ms=r.duration_ms,
+                )
+                for r in rows
+            ]
+        )
         return run, plan
 
     async def list(self, limit: int = 50, offset: int = 0) -> list[Run]:
         """Runs, newest first."""
         async with self.sessions() as session:
-            return list((await session.scalars(select(Run).order_by(Run.created_at.desc(), Run.id)
-                                               .offset(offset).limit(limit))).all())
+            return list(
+                (
+                    await session.scalars(
+                        select(Run).order_by(Run.created_at.desc(), Run.id).offset(offset).limit(limit)
+                    )
+                ).all()
+            )
 
 
 def run_view(run: Run, plan: Plan) -> RunView:
     """The API view of a run."""
-    return RunView(id=run.id, conversation_id=run.conversation_id, mode=run.mode, status=run.status, actor=run.actor,
-                   model=run.model, request=run.request, reply=run.reply, steps=[step_view(s) for s in plan.steps],
-                   llm_calls=run.llm_calls, input_tokens=run.input_tokens, output_tokens=run.output_tokens,
-                   fallback_reason=run.fallback_reason, created_at=run.created_at, finished_at=run.finished_at)
+    return RunView(
+        id=run.id,
+        conversation_id=run.conversation_id,
+        mode=run.mode,
+        status=run.status,
+        actor=run.actor,
+        model=run.model,
+        request=run.request,
+        reply=run.reply,
+        steps=[step_view(s) for s in plan.steps],
+        llm_calls=run.llm_calls,
+        input_tokens=run.input_tokens,
+        output_tokens=run.output_tokens,
+        fallback_reason=run.fallback_reason,
+        created_at=run.created_at,
+        finished_at=run.finished_at,
+    )

@@ -16,9 +16,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from pydantic_ai import FunctionToolset, RunContext, ToolFailed
 
+from crm_agent.agent import validation
 from crm_agent.agent.plan import HANDLE_RE, Plan, Step
-from crm_agent.agent.resolve import Ambiguous, Ref, label, resolve
 from crm_agent.agent.policy import BULK_APPROVAL_THRESHOLD
+from crm_agent.agent.reply import format_money
+from crm_agent.agent.resolve import Ambiguous, Ref, label, resolve
 from crm_agent.crm.objects import object_type
 from crm_agent.crm.schemas import CrmRecord, Filter, FilterGroup, SearchRequest
 from crm_agent.crm.service import LocalCrm
@@ -46,16 +48,34 @@ class FilterSpec(BaseModel):
     """A condition on a property, with HubSpot's operators. Dates as ISO 8601; amounts as numbers."""
 
     property: str
-    operator: Literal["EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
-                      "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"] = "EQ"
+    operator: Literal[
+        "EQ",
+        "NEQ",
+        "LT",
+        "LTE",
+        "GT",
+        "GTE",
+        "BETWEEN",
+        "IN",
+        "NOT_IN",
+        "HAS_PROPERTY",
+        "NOT_HAS_PROPERTY",
+        "CONTAINS_TOKEN",
+        "NOT_CONTAINS_TOKEN",
+    ] = "EQ"
     value: Any = None
     high_value: Any = None
     values: list[Any] | None = None
 
     def to_filter(self) -> Filter:
         """As a CRM search filter."""
-        return Filter(propertyName=self.property, operator=self.operator, value=self.value,
-                      highValue=self.high_value, values=self.values)
+        return Filter(
+            propertyName=self.property,
+            operator=self.operator,
+            value=self.value,
+            highValue=self.high_value,
+            values=self.values,
+        )
 
 
 class RecordRefSpec(BaseModel):
@@ -85,8 +105,12 @@ def _fail(exc: Exception, deps: AgentDeps) -> ToolFailed:
 
 def _summary(object_type_name: str, record: CrmRecord) -> dict[str, Any]:
     props = {k: v for k, v in record.properties.items() if v not in (None, "")}
-    return {"id": record.id, "label": label(object_type_name, record.properties), "properties": props,
-            "associations": {t: [a.id for a in lst.results] for t, lst in record.associations.items()}}
+    return {
+        "id": record.id,
+        "label": label(object_type_name, record.properties),
+        "properties": props,
+        "associations": {t: [a.id for a in lst.results] for t, lst in record.associations.items()},
+    }
 
 
 async def _members(deps: AgentDeps, spec: RecordSet, limit: int = BULK_LIMIT) -> tuple[int, list[CrmRecord]]:
@@ -100,8 +124,9 @@ async def _members(deps: AgentDeps, spec: RecordSet, limit: int = BULK_LIMIT) ->
             break
         request = request.model_copy(update={"after": page.paging.next["after"]})
     if spec.associated_with:
-        owner = await resolve(deps.crm, deps.plan, spec.associated_with.object_type, spec.associated_with.ref,
-                              deps.remembered)
+        owner = await resolve(
+            deps.crm, deps.plan, spec.associated_with.object_type, spec.associated_with.ref, deps.remembered
+        )
         linked = await deps.crm.get(owner.object_type, owner.id)
         ids = {a.id for a in linked.associations.get(spec.object_type, _Empty()).results}
         records = [r for r in records if r.id in ids]
@@ -116,8 +141,9 @@ toolset: FunctionToolset[AgentDeps] = FunctionToolset(max_retries=2)
 
 
 @toolset.tool
-async def search_records(ctx: RunContext[AgentDeps], records: RecordSet, sort: str | None = None,
-                         descending: bool = False, limit: int = 20) -> dict[str, Any]:
+async def search_records(
+    ctx: RunContext[AgentDeps], records: RecordSet, sort: str | None = None, descending: bool = False, limit: int = 20
+) -> dict[str, Any]:
     """Find records. Returns {"total", "results": [{"id", "label", "properties", "associations"}]}.
 
     sort names a property; limit is at most 100.
@@ -153,9 +179,12 @@ async def get_record(ctx: RunContext[AgentDeps], object_type_name: ObjectTypeNam
 
 
 @toolset.tool
-async def summarize_records(ctx: RunContext[AgentDeps], records: RecordSet,
-                            function: Literal["count", "sum", "avg", "min", "max"] = "count",
-                            property: str | None = None) -> dict[str, Any]:
+async def summarize_records(
+    ctx: RunContext[AgentDeps],
+    records: RecordSet,
+    function: Literal["count", "sum", "avg", "min", "max"] = "count",
+    property: str | None = None,
+) -> dict[str, Any]:
     """Count records, or sum/average/min/max a number property (e.g. deals' amount) over them.
 
     Returns {"function", "property", "value", "count"}; sums of amounts are in the deals' currency.
@@ -171,10 +200,13 @@ async def summarize_records(ctx: RunContext[AgentDeps], records: RecordSet,
     numbers = [parse_decimal(r.properties[property]) for r in found if r.properties.get(property) not in (None, "")]
     value: Decimal | None = None
     if numbers:
-        value = {"sum": sum(numbers, Decimal(0)), "avg": sum(numbers, Decimal(0)) / len(numbers),
-                 "min": min(numbers), "max": max(numbers)}[function]
-    return {"function": function, "property": property, "value": None if value is None else str(value),
-            "count": count}
+        value = {
+            "sum": sum(numbers, Decimal(0)),
+            "avg": sum(numbers, Decimal(0)) / len(numbers),
+            "min": min(numbers),
+            "max": max(numbers),
+        }[function]
+    return {"function": function, "property": property, "value": None if value is None else str(value), "count": count}
 
 
 @toolset.tool
@@ -183,18 +215,38 @@ async def list_owners(ctx: RunContext[AgentDeps]) -> list[dict[str, str]]:
     return [o.model_dump() for o in await ctx.deps.crm.list_owners()]
 
 
-def _plan(deps: AgentDeps, tool: str, args: dict[str, Any], description: str, risk: str, object_type_name: str,
-          creates: bool = False, error: str | None = None) -> Step:
-    step = deps.plan.add(tool, args, description, risk, object_type=object_type_name,
-                         singular=object_type(object_type_name).singular if creates else None)
+def _plan(
+    deps: AgentDeps,
+    tool: str,
+    args: dict[str, Any],
+    description: str,
+    risk: str,
+    object_type_name: str,
+    creates: bool = False,
+    error: str | None = None,
+    label_text: str = "",
+) -> Step:
+    step = deps.plan.add(
+        tool,
+        args,
+        description,
+        risk,
+        object_type=object_type_name,
+        singular=object_type(object_type_name).singular if creates else None,
+        label=label_text,
+    )
     if error:
         step.status, step.error = "failed", error
     return step
 
 
-@toolset.tool
-async def create_record(ctx: RunContext[AgentDeps], object_type_name: ObjectTypeName, properties: dict[str, Any],
-                        associations: list[RecordRefSpec] | None = None) -> dict[str, Any]:
+@toolset.tool(sequential=True)
+async def create_record(
+    ctx: RunContext[AgentDeps],
+    object_type_name: ObjectTypeName,
+    properties: dict[str, Any],
+    associations: list[RecordRefSpec] | None = None,
+) -> dict[str, Any]:
     """Plan creating a record. properties use HubSpot names (contacts: email, firstname, lastname, phone,
     company, jobtitle, lifecyclestage, hs_lead_status, hubspot_owner_id; deals: dealname, amount, dealstage,
     closedate, hubspot_owner_id; tasks: hs_task_subject, hs_task_body, hs_timestamp (due), hs_task_priority,
@@ -205,28 +257,42 @@ async def create_record(ctx: RunContext[AgentDeps], object_type_name: ObjectType
     try:
         for assoc in associations or []:
             found = await resolve(deps.crm, deps.plan, assoc.object_type, assoc.ref, deps.remembered)
-            links.append({"objectType": found.object_type, "id": found.id, "label": found.label,
-                          "primary": assoc.primary})
+            links.append(
+                {"objectType": found.object_type, "id": found.id, "label": found.label, "primary": assoc.primary}
+            )
     except CrmAgentError as exc:
         raise _fail(exc, deps) from None
     try:
-        await deps.crm.validate(object_type_name, properties)
+        await validation.check(deps.crm, object_type_name, properties)
     except ValidationFailed as exc:
         error = str(exc)
     name = label(object_type_name, properties)
-    if object_type_name == "deals" and links:
+    record_label = name
+    if object_type_name == "deals":
         people = [lk["label"] for lk in links if lk["objectType"] in {"contacts", "companies"}]
-        name = f"{properties.get('dealname') or 'deal'}" + (f" for {people[0]}" if people and
-                                                              "dealname" not in properties else "")
-    step = _plan(deps, "create_record", {"object_type": object_type_name, "properties": properties,
-                                         "associations": links},
-                 f"create {object_type(object_type_name).singular} {name}", "write", object_type_name, True, error)
+        amount = properties.get("amount")
+        name = f"for {people[0]}" if people else name
+        if amount not in (None, ""):
+            currency = properties.get("deal_currency_code") or deps.crm.settings.default_currency
+            name += f" ({format_money(amount, currency)})"
+    step = _plan(
+        deps,
+        "create_record",
+        {"object_type": object_type_name, "properties": properties, "associations": links},
+        f"create {object_type(object_type_name).singular} {name}",
+        "write",
+        object_type_name,
+        True,
+        error,
+        record_label,
+    )
     return {"handle": step.handle, "planned": step.description, **({"error": error} if error else {})}
 
 
-@toolset.tool
-async def update_record(ctx: RunContext[AgentDeps], object_type_name: ObjectTypeName, ref: str,
-                        properties: dict[str, Any]) -> dict[str, Any]:
+@toolset.tool(sequential=True)
+async def update_record(
+    ctx: RunContext[AgentDeps], object_type_name: ObjectTypeName, ref: str, properties: dict[str, Any]
+) -> dict[str, Any]:
     """Plan updating one record named by id, handle, email, domain or name (e.g. a deal's dealstage
     "closedwon", a contact's hubspot_owner_id "Raj"). Returns the step."""
     deps = ctx.deps
@@ -237,17 +303,23 @@ async def update_record(ctx: RunContext[AgentDeps], object_type_name: ObjectType
     deps.mentioned.append(found)
     error = None
     try:
-        await deps.crm.validate(object_type_name, properties, None if HANDLE_RE.match(found.id) else found.id)
+        await validation.check(deps.crm, object_type_name, properties, None if HANDLE_RE.match(found.id) else found.id)
     except ValidationFailed as exc:
         error = str(exc)
     changes = ", ".join(f"{k} to {v}" for k, v in properties.items())
-    step = _plan(deps, "update_record", {"object_type": object_type_name, "id": found.id, "properties": properties},
-                 f"update {object_type(object_type_name).singular} {found.label}: {changes}", "write",
-                 object_type_name, error=error)
+    step = _plan(
+        deps,
+        "update_record",
+        {"object_type": object_type_name, "id": found.id, "properties": properties},
+        f"update {object_type(object_type_name).singular} {found.label}: {changes}",
+        "write",
+        object_type_name,
+        error=error,
+    )
     return {"step": step.position, "planned": step.description, **({"error": error} if error else {})}
 
 
-@toolset.tool
+@toolset.tool(sequential=True)
 async def archive_record(ctx: RunContext[AgentDeps], object_type_name: ObjectTypeName, ref: str) -> dict[str, Any]:
     """Plan archiving (HubSpot's delete; restorable) one record. Needs an operator's approval."""
     deps = ctx.deps
@@ -256,12 +328,18 @@ async def archive_record(ctx: RunContext[AgentDeps], object_type_name: ObjectTyp
     except CrmAgentError as exc:
         raise _fail(exc, deps) from None
     deps.mentioned.append(found)
-    step = _plan(deps, "archive_record", {"object_type": object_type_name, "id": found.id},
-                 f"archive {object_type(object_type_name).singular} {found.label}", "destructive", object_type_name)
+    step = _plan(
+        deps,
+        "archive_record",
+        {"object_type": object_type_name, "id": found.id},
+        f"archive {object_type(object_type_name).singular} {found.label}",
+        "destructive",
+        object_type_name,
+    )
     return {"step": step.position, "planned": step.description, "needs_approval": True}
 
 
-@toolset.tool
+@toolset.tool(sequential=True)
 async def associate_records(ctx: RunContext[AgentDeps], record: RecordRefSpec, to: RecordRefSpec) -> dict[str, Any]:
     """Plan linking two records (e.g. a contact to its company; primary=True on `to` for the primary company)."""
     deps = ctx.deps
@@ -270,22 +348,34 @@ async def associate_records(ctx: RunContext[AgentDeps], record: RecordRefSpec, t
         b = await resolve(deps.crm, deps.plan, to.object_type, to.ref, deps.remembered)
     except CrmAgentError as exc:
         raise _fail(exc, deps) from None
-    step = _plan(deps, "associate_records", {"object_type": a.object_type, "id": a.id, "to_object_type": b.object_type,
-                                             "to_id": b.id, "primary": to.primary},
-                 f"associate {object_type(a.object_type).singular} {a.label} with "
-                 f"{object_type(b.object_type).singular} {b.label}", "write", a.object_type)
+    step = _plan(
+        deps,
+        "associate_records",
+        {
+            "object_type": a.object_type,
+            "id": a.id,
+            "to_object_type": b.object_type,
+            "to_id": b.id,
+            "primary": to.primary,
+        },
+        f"associate {object_type(a.object_type).singular} {a.label} with "
+        f"{object_type(b.object_type).singular} {b.label}",
+        "write",
+        a.object_type,
+    )
     return {"step": step.position, "planned": step.description}
 
 
-@toolset.tool
-async def update_records(ctx: RunContext[AgentDeps], records: RecordSet, properties: dict[str, Any],
-                         description: str = "") -> dict[str, Any]:
+@toolset.tool(sequential=True)
+async def update_records(
+    ctx: RunContext[AgentDeps], records: RecordSet, properties: dict[str, Any], description: str = ""
+) -> dict[str, Any]:
     """Plan one update applied to every record of a set (bulk). More than 10 records need approval.
     Returns the count and the first labels."""
     deps = ctx.deps
     try:
         count, found = await _members(deps, records)
-        await deps.crm.validate(records.object_type, properties)
+        await validation.check(deps.crm, records.object_type, properties)
     except ValidationFailed as exc:
         raise ToolFailed(str(exc)) from None
     except CrmAgentError as exc:
@@ -293,14 +383,18 @@ async def update_records(ctx: RunContext[AgentDeps], records: RecordSet, propert
     names = [label(records.object_type, r.properties) for r in found]
     changes = ", ".join(f"{k} to {v}" for k, v in properties.items())
     what = f"{count} {records.object_type}" + (f" ({description})" if description else "")
-    step = _plan(deps, "update_records", {"object_type": records.object_type, "ids": [r.id for r in found],
-                                          "properties": properties, "labels": names},
-                 f"update {what}: {changes}", "destructive" if count > BULK_APPROVAL_THRESHOLD else "write",
-                 records.object_type)
+    step = _plan(
+        deps,
+        "update_records",
+        {"object_type": records.object_type, "ids": [r.id for r in found], "properties": properties, "labels": names},
+        f"update {what}: {changes}",
+        "destructive" if count > BULK_APPROVAL_THRESHOLD else "write",
+        records.object_type,
+    )
     return {"step": step.position, "count": count, "records": names[:20]}
 
 
-@toolset.tool
+@toolset.tool(sequential=True)
 async def archive_records(ctx: RunContext[AgentDeps], records: RecordSet, description: str = "") -> dict[str, Any]:
     """Plan archiving every record of a set (bulk delete). Needs an operator's approval."""
     deps = ctx.deps
@@ -310,8 +404,14 @@ async def archive_records(ctx: RunContext[AgentDeps], records: RecordSet, descri
         raise _fail(exc, deps) from None
     names = [label(records.object_type, r.properties) for r in found]
     what = f"{count} {records.object_type}" + (f" ({description})" if description else "")
-    step = _plan(deps, "archive_records", {"object_type": records.object_type, "ids": [r.id for r in found],
-                                           "labels": names}, f"archive {what}", "destructive", records.object_type)
+    step = _plan(
+        deps,
+        "archive_records",
+        {"object_type": records.object_type, "ids": [r.id for r in found], "labels": names},
+        f"archive {what}",
+        "destructive",
+        records.object_type,
+    )
     return {"step": step.position, "count": count, "records": names[:20], "needs_approval": True}
 
 

@@ -8,8 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 StepStatus = Literal["planned", "pending", "succeeded", "failed", "skipped", "rejected"]
-RunStatus = Literal["planned", "awaiting_approval", "running", "succeeded", "partial", "failed", "rejected",
-                    "answered", "undone"]
+RunStatus = Literal[
+    "planned", "awaiting_approval", "running", "succeeded", "partial", "failed", "rejected", "answered", "undone"
+]
 Mode = Literal["auto", "review", "dry-run"]
 
 

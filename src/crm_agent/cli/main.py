@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from crm_agent.cli import context, directory, records
+from crm_agent.cli import agent as agent_cli
+from crm_agent.cli import context, directory, records, serve, transfer, users
+from crm_agent.cli import evals as eval_cli
 from crm_agent.cli.context import open_crm, print_json, run
 from crm_agent.crm.filters import parse_filters
 from crm_agent.crm.schemas import SearchRequest
@@ -85,7 +87,12 @@ def search(
 
 
 records.register(app)
+transfer.register(app)
+agent_cli.register(app)
+eval_cli.register(app)
 app.add_typer(directory.owners, name="owners")
 app.add_typer(directory.pipelines, name="pipelines")
 app.add_typer(directory.properties, name="properties")
 app.add_typer(db, name="db")
+app.command("serve")(serve.serve)
+app.add_typer(users.users, name="users")

@@ -1,0 +1,183 @@
+"""The rules planner as a pydantic-ai model, so it drives the same agent loop and tools as an LLM.
+
+First response: every action whose arguments are known. Later responses: the actions that needed a
+handle from an earlier one (``create a deal for John`` after ``create contact John``). Final response:
+text answering the questions from the read tools' results and saying what was not understood. It costs
+zero tokens and never calls the network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic_ai import ModelResponse, RequestUsage, TextPart, ToolCallPart, ToolReturnPart
+from pydantic_ai.messages import ModelMessage, ModelRequest, UserPromptPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from crm_agent.agent.planner.intents import EXAMPLES, SYM, Action, Interpreter
+from crm_agent.agent.planner.schema import Schema
+from crm_agent.agent.planner.text import split_clauses
+from crm_agent.agent.reply import format_money
+from crm_agent.config import Settings
+from crm_agent.crm.schemas import SearchRequest
+from crm_agent.crm.service import LocalCrm
+
+_TYPES = ("contacts", "companies", "deals", "tasks", "notes")
+PLAN_ONLY = "Plan ready."  # the final text when there is nothing to say beyond the steps (a model may not be silent)
+
+
+class RulesPlanner:
+    """One request's offline planner (build a new one per run with :meth:`create`)."""
+
+    def __init__(self, crm: LocalCrm, settings: Settings, schema: Schema, context: dict[str, Any]):
+        self.crm = crm
+        self.settings = settings
+        self.schema = schema
+        self.context = context
+        self.actions: list[Action] | None = None
+        self.unknown: list[str] = []
+        self.emitted: set[int] = set()
+        self.results: dict[int, tuple[str, Any]] = {}
+        self.dropped: list[str] = []
+
+    @classmethod
+    async def create(cls, crm: LocalCrm, settings: Settings, context: dict[str, Any]) -> RulesPlanner:
+        """Load the CRM's owners, pipelines and properties for this request."""
+        schema = Schema(
+            owners=await crm.list_owners(),
+            pipelines=await crm.list_pipelines(),
+            properties={t: await crm.properties(t) for t in _TYPES},
+        )
+        return cls(crm, settings, schema, context)
+
+    def model(self) -> FunctionModel:
+        """The pydantic-ai model driving the agent."""
+        return FunctionModel(self._respond, model_name="rules")
+
+    async def _exists(self, type_name: str, text: str) -> bool:
+        page = await self.crm.search(type_name, SearchRequest(query=text, limit=1))
+        return page.total > 0
+
+    async def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        last = messages[-1]
+        assert isinstance(last, ModelRequest)
+        if self.actions is None:
+            prompt = next((p.content for p in last.parts if isinstance(p, UserPromptPart)), "")
+            today = self.settings.current_time().astimezone(self.settings.tz).date()
+            interpreter = Interpreter(self.schema, today, self.context, self._exists)
+            for clause in split_clauses(str(prompt)):
+                await interpreter.interpret(clause)
+            self.actions, self.unknown = interpreter.actions, interpreter.unknown
+        for part in last.parts:
+            if isinstance(part, ToolReturnPart) and part.tool_call_id.startswith("a"):
+                self.results[int(part.tool_call_id[1:])] = (part.outcome, part.content)
+        calls = self._next_round()
+        if calls:
+            return ModelResponse(parts=calls, usage=RequestUsage(input_tokens=0, output_tokens=0), model_name="rules")
+        return ModelResponse(
+            parts=[TextPart(self._answer())], usage=RequestUsage(input_tokens=0, output_tokens=0), model_name="rules"
+        )
+
+    def _handle(self, index: int) -> str | None:
+        outcome, content = self.results.get(index, ("", None))
+        if outcome == "success" and isinstance(content, dict) and content.get("handle"):
+            return str(content["handle"])
+        return None
+
+    def _next_round(self) -> list[ToolCallPart]:
+        assert self.actions is not None
+        calls = []
+        for index, action in enumerate(self.actions):
+            if index in self.emitted:
+                continue
+            if any(n not in self.results for n in action.needs):
+                continue
+            handles = {n: self._handle(n) for n in action.needs}
+            missing = [n for n, h in handles.items() if h is None]
+            self.emitted.add(index)
+            if missing:
+                self.dropped.append(
+                    f"Did not plan {action.tool.replace('_', ' ')} for "
+                    f"{self.actions[missing[0]].subject or 'a record'}: that record could not be "
+                    "planned."
+                )
+                continue
+            args = _substitute(action.args, {f"{SYM}{n}": h for n, h in handles.items() if h})
+            calls.append(ToolCallPart(action.tool, args, tool_call_id=f"a{index}"))
+        return calls
+
+    def _answer(self) -> str:
+        assert self.actions is not None
+        lines: list[str] = []
+        for index, action in enumerate(self.actions):
+            outcome, content = self.results.get(index, ("", None))
+            if outcome == "failed" and not action.read:
+                continue
+            if outcome != "success":
+                if outcome:
+                    lines.append(str(content))
+                continue
+            if action.read:
+                lines.append(self._read_answer(action, content))
+        lines += self.dropped
+        for clause in self.unknown:
+            lines.append(f'I did not understand "{clause}", so I did nothing for it. Try phrasing it like: {EXAMPLES}.')
+        return "\n".join(line for line in lines if line) or PLAN_ONLY
+
+    def _money(self, value: str | None) -> str:
+        return "no amount" if value is None else format_money(value, self.settings.default_currency)
+
+    def _read_answer(self, action: Action, content: Any) -> str:
+        description = action.question or ""
+        if action.tool == "summarize_records":
+            count = content["count"]
+            if content["function"] == "count":
+                return f"{count} {description}."
+            label = {"sum": "Total amount", "avg": "Average amount", "max": "Largest amount", "min": "Smallest amount"}[
+                content["function"]
+            ]
+            return f"{label} of {count} {description}: {self._money(content['value'])}."
+        if action.tool == "search_records":
+            total, results = content["total"], content["results"]
+            if not total:
+                return f"No {description} found."
+            names = ", ".join(_record_line(r) for r in results[:25])
+            more = f" and {total - 25} more" if total > 25 else ""
+            return f"{total} {description}: {names}{more}."
+        if action.tool == "get_record":
+            return self._field_answer(action, content)
+        return ""
+
+    def _field_answer(self, action: Action, record: dict[str, Any]) -> str:
+        type_name = action.args["object_type_name"]
+        prop = self.schema.property_named(type_name, action.question or "") or ""
+        value = record["properties"].get(prop)
+        if prop == "hubspot_owner_id" and value:
+            owner = next((o for o in self.schema.owners if o.id == value), None)
+            value = f"{owner.firstName} {owner.lastName} ({owner.email})" if owner else value
+        if prop == "dealstage" and value:
+            value = self.schema.stage_label(value)
+        if prop in {"amount", "annualrevenue"} and value:
+            value = self._money(value)
+        label = (
+            self.schema.properties[type_name][prop].label if prop in self.schema.properties.get(type_name, {}) else prop
+        )
+        if value in (None, ""):
+            return f"{record['label']} has no {label.lower()} set."
+        return f"{record['label']}'s {label.lower()} is {value}."
+
+
+def _record_line(record: dict[str, Any]) -> str:
+    props = record["properties"]
+    extra = props.get("email") or props.get("domain") or (f"amount {props['amount']}" if props.get("amount") else "")
+    return f"{record['label']}" + (f" ({extra})" if extra else "")
+
+
+def _substitute(value: Any, handles: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return handles.get(value, value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, handles) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, handles) for v in value]
+    return value

@@ -1,0 +1,296 @@
+"""Sets of records described in words: "all of Nadia's leads", "deals closing this month", "contacts at
+Acme", "customers not contacted in 3 weeks", "deals over $10k in contract sent".
+
+:func:`parse_set` turns such a phrase into the ``RecordSet`` argument of the search, count, summarize
+and bulk tools: HubSpot filter groups (AND within a group, OR across groups) plus an optional
+"associated with" record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from crm_agent.agent.planner.schema import Schema
+from crm_agent.agent.planner.values import (
+    day_bounds,
+    find_amount,
+    find_date,
+    month_range,
+    quarter_range,
+    week_range,
+)
+from crm_agent.crm.values import fold
+
+CLOSED_STAGES = ["closedwon", "closedlost"]
+_NUM = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
+
+
+@dataclass
+class ParsedSet:
+    """A record set: object type, AND-ed filters, OR-alternatives, association, words describing it."""
+
+    object_type: str
+    filters: list[dict[str, Any]] = field(default_factory=list)
+    alternatives: list[list[dict[str, Any]]] = field(default_factory=list)
+    associated_with: dict[str, Any] | None = None
+    words: list[str] = field(default_factory=list)
+
+    def to_arg(self) -> dict[str, Any]:
+        """The ``RecordSet`` tool argument."""
+        groups = (
+            [self.filters + alt for alt in self.alternatives]
+            if self.alternatives
+            else ([self.filters] if self.filters else [])
+        )
+        arg: dict[str, Any] = {"object_type": self.object_type, "filter_groups": groups}
+        if self.associated_with:
+            arg["associated_with"] = self.associated_with
+        return arg
+
+    def describe(self) -> str:
+        """E.g. ``open deals owned by Raj Patel closing this month``."""
+        return " ".join(self.words) if self.words else f"all {self.object_type}"
+
+
+def _f(prop: str, op: str, value: Any = None, **kw: Any) -> dict[str, Any]:
+    spec = {"property": prop, "operator": op}
+    if value is not None:
+        spec["value"] = value
+    spec.update(kw)
+    return spec
+
+
+def _range_phrase(text: str, today: date) -> tuple[date, date, str] | None:
+    t = fold(text)
+    table = [
+        (r"\bthis month\b", lambda: month_range(today), "this month"),
+        (r"\bnext month\b", lambda: month_range(today, 1), "next month"),
+        (r"\blast month\b", lambda: month_range(today, -1), "last month"),
+        (r"\bthis week\b", lambda: week_range(today), "this week"),
+        (r"\bnext week\b", lambda: week_range(today, 1), "next week"),
+        (r"\blast week\b", lambda: week_range(today, -1), "last week"),
+        (r"\bthis quarter\b", lambda: quarter_range(today), "this quarter"),
+        (r"\btoday\b", lambda: (today, today), "today"),
+        (r"\btomorrow\b", lambda: (today + timedelta(days=1),) * 2, "tomorrow"),
+        (r"\bthis year\b", lambda: (date(today.year, 1, 1), date(today.year, 12, 31)), "this year"),
+    ]
+    for pattern, make, words in table:
+        if re.search(pattern, t):
+            first, last = make()
+            return first, last, words
+    return None
+
+
+def parse_set(text: str, schema: Schema, today: date, default_type: str = "contacts") -> ParsedSet | None:
+    """The record set ``text`` describes, or None when it names no object type and no criteria."""
+    t = fold(text)
+    otype = schema.object_type_in(text) or default_type
+    found = ParsedSet(object_type=otype)
+    words: list[str] = []
+    criteria = 0
+    if otype == "contacts":
+        if re.search(r"\bleads?\b", t) and "lead status" not in t:
+            found.filters.append(_f("lifecyclestage", "EQ", "lead"))
+            words.append("leads")
+            criteria += 1
+        elif re.search(r"\bcustomers?\b|\bclients?\b", t):
+            found.filters.append(_f("lifecyclestage", "EQ", "customer"))
+            words.append("customers")
+            criteria += 1
+        else:
+            option = schema.option_in("contacts", "lifecyclestage", text)
+            if option and option not in {"lead", "customer", "other"}:
+                found.filters.append(_f("lifecyclestage", "EQ", option))
+                words.append(f"{option} contacts")
+                criteria += 1
+            else:
+                words.append("contacts")
+        status = schema.option_in("contacts", "hs_lead_status", text.replace("open deal", ""))
+        if status and (re.search(r"\bstatus\b", t) or status not in {"OPEN", "NEW"}):
+            found.filters.append(_f("hs_lead_status", "EQ", status))
+            words.append(f"with lead status {status}")
+            criteria += 1
+    elif otype == "deals":
+        stages = _stages(text, schema)
+        if re.search(r"\bopen\b|\bactive\b|\bin progress\b", t) and not stages:
+            found.filters.append(_f("dealstage", "NOT_IN", values=CLOSED_STAGES))
+            words.append("open deals")
+            criteria += 1
+        elif re.search(r"\bclosed deals\b", t) and not stages:
+            found.filters.append(_f("dealstage", "IN", values=CLOSED_STAGES))
+            words.append("closed deals")
+            criteria += 1
+        elif stages:
+            found.filters.append(
+                _f("dealstage", "IN", values=stages) if len(stages) > 1 else _f("dealstage", "EQ", stages[0])
+            )
+            words.append(f"deals in {' or '.join(schema.stage_label(s) for s in stages)}")
+            criteria += 1
+        else:
+            words.append("deals")
+    elif otype == "tasks":
+        if re.search(r"\boverdue\b", t):
+            found.filters += [
+                _f("hs_task_status", "NEQ", "COMPLETED"),
+                _f("hs_timestamp", "LT", day_bounds(today, today)[0]),
+            ]
+            words.append("overdue tasks")
+            criteria += 1
+        elif re.search(r"\b(open|pending|outstanding|incomplete|not done)\b", t):
+            found.filters.append(_f("hs_task_status", "NEQ", "COMPLETED"))
+            words.append("open tasks")
+            criteria += 1
+        elif re.search(r"\b(completed|done|finished)\b", t):
+            found.filters.append(_f("hs_task_status", "EQ", "COMPLETED"))
+            words.append("completed tasks")
+            criteria += 1
+        else:
+            words.append("tasks")
+    else:
+        words.append(otype)
+    criteria += _owner(text, schema, found, words)
+    criteria += _amount(text, otype, found, words)
+    criteria += _dates(text, otype, today, found, words)
+    criteria += _company(text, otype, found, words, schema)
+    found.words = words
+    if criteria == 0 and schema.object_type_in(text) is None:
+        return None
+    return found
+
+
+def _stages(text: str, schema: Schema) -> list[str]:
+    stages: list[str] = []
+    remaining = text
+    while True:
+        hit = schema.stage_in(remaining)
+        if not hit:
+            break
+        stage, (start, end) = hit
+        if stage not in stages and not (
+            stage == "closedwon" and re.search(r"\bclos(e|ing)\b", fold(remaining)[start:end])
+        ):
+            stages.append(stage)
+        remaining = remaining[:start] + " " + remaining[end:]
+    return stages
+
+
+def _owner(text: str, schema: Schema, found: ParsedSet, words: list[str]) -> int:
+    hit = schema.owner_in(text)
+    if not hit:
+        return 0
+    owner, _ = hit
+    found.filters.append(_f("hubspot_owner_id", "EQ", owner.email))
+    words.append(f"owned by {owner.firstName} {owner.lastName}".strip())
+    return 1
+
+
+def _amount(text: str, otype: str, found: ParsedSet, words: list[str]) -> int:
+    prop = {"deals": "amount", "companies": "annualrevenue"}.get(otype)
+    if not prop:
+        return 0
+    t = text.lower()
+    between = re.search(r"between\s+(.+?)\s+and\s+(.+)", t)
+    if between:
+        low, high = find_amount(between.group(1)), find_amount(between.group(2))
+        if low and high:
+            found.filters.append(_f(prop, "BETWEEN", str(low[0]), high_value=str(high[0])))
+            words.append(f"with {prop} between {low[0]} and {high[0]}")
+            return 1
+    ops = [
+        (r"(?:over|above|more than|greater than|bigger than|larger than|>)\s*", "GT", "over"),
+        (r"(?:at least|minimum of|min\.?|>=)\s*", "GTE", "at least"),
+        (r"(?:under|below|less than|smaller than|<)\s*", "LT", "under"),
+        (r"(?:at most|max\.?|up to|<=)\s*", "LTE", "at most"),
+    ]
+    for pattern, op, word in ops:
+        match = re.search(pattern + r"(?=[$€£\d])", t)
+        if match:
+            amount = find_amount(text[match.end() :])
+            if amount:
+                found.filters.append(_f(prop, op, str(amount[0])))
+                words.append(f"{word} {amount[0]:,}")
+                return 1
+    return 0
+
+
+def _dates(text: str, otype: str, today: date, found: ParsedSet, words: list[str]) -> int:
+    t = fold(text)
+    count = 0
+    stale = re.search(
+        r"(?:not|n't|never|no one has|nobody has|haven't been|hasn't been|without being)\s*"
+        r"(?:been\s+)?(?:contacted|reached|touched|spoken to|talked to|called|emailed)"
+        r"(?:\s+(?:in|for|within|over)\s+(?:the\s+)?(?:last\s+|past\s+)?(\d+|\w+)\s+(day|week|month)s?"
+        r"|\s+since\s+(.+))?",
+        t,
+    )
+    if stale and otype == "contacts":
+        if stale.group(1):
+            n = int(stale.group(1)) if stale.group(1).isdigit() else _NUM.get(stale.group(1), 1)
+            days = {"day": 1, "week": 7, "month": 30}[stale.group(2)] * n
+            cutoff = today - timedelta(days=days)
+            phrase = f"not contacted in {n} {stale.group(2)}{'s' if n != 1 else ''}"
+        elif stale.group(3) and find_date(stale.group(3), today):
+            cutoff = find_date(stale.group(3), today)[0]  # type: ignore[index]
+            phrase = f"not contacted since {cutoff.isoformat()}"
+        else:
+            cutoff, phrase = None, "never contacted"
+        if cutoff:
+            found.alternatives = [
+                [_f("notes_last_contacted", "LT", cutoff.isoformat())],
+                [_f("notes_last_contacted", "NOT_HAS_PROPERTY")],
+            ]
+        else:
+            found.filters.append(_f("notes_last_contacted", "NOT_HAS_PROPERTY"))
+        words.append(phrase)
+        return 1
+    prop = {"deals": "closedate", "tasks": "hs_timestamp", "meetings": "hs_meeting_start_time"}.get(otype)
+    created = re.search(r"\b(created|added|new)\b", t)
+    if created:
+        prop = "createdate"
+    if not prop:
+        return 0
+    rng = _range_phrase(text, today)
+    if rng:
+        first, last, phrase = rng
+        low, high = day_bounds(first, last)
+        found.filters.append(_f(prop, "BETWEEN", low, high_value=high))
+        verb = {"closedate": "closing", "hs_timestamp": "due", "createdate": "created"}.get(prop, "on")
+        words.append(f"{verb} {phrase}")
+        count += 1
+    else:
+        for pattern, op in ((r"\b(?:before|by|until|no later than)\s+(.+)", "LTE"), (r"\bafter\s+(.+)", "GT")):
+            match = re.search(pattern, t)
+            if match:
+                hit = find_date(match.group(1), today)
+                if hit:
+                    found.filters.append(_f(prop, op, day_bounds(hit[0], hit[0])[1]))
+                    words.append(
+                        f"{'closing' if prop == 'closedate' else 'due'} {match.group(0).split()[0]} "
+                        f"{hit[0].isoformat()}"
+                    )
+                    count += 1
+                    break
+    return count
+
+
+def _company(text: str, otype: str, found: ParsedSet, words: list[str], schema: Schema) -> int:
+    if otype not in {"contacts", "deals", "tasks", "notes"}:
+        if otype == "companies":
+            match = re.search(r"\b(?:in|based in|located in|from)\s+([A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*)", text)
+            if match:
+                found.filters.append(_f("city", "EQ", match.group(1)))
+                words.append(f"in {match.group(1)}")
+                return 1
+        return 0
+    match = re.search(r"\b(?:at|from|with|for|of)\s+(?:the\s+)?([A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)*)", text)
+    if not match:
+        return 0
+    name = re.sub(r"['’]s$", "", match.group(1))
+    if schema.is_owner_name(name) or schema.stage_in(name) or re.fullmatch(r"(?i)(all|every|each|my|our)", name):
+        return 0
+    found.associated_with = {"object_type": "companies", "ref": name}
+    words.append(f"at {name}")
+    return 1

@@ -1,0 +1,130 @@
+"""Splitting a message into clauses and reading lists of people out of them.
+
+"Create contacts for Alice (alice@x.com), Bob (bob@y.com), and Charlie, then create a deal for Alice"
+splits into two clauses at ", then"; the comma-separated names stay together because a clause only
+starts where a new request verb follows the separator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from crm_agent.agent.planner.values import find_email, find_phone
+
+VERBS = (
+    r"create|add|make|new|open|log|set ?up|register|enter|insert|update|change|set|edit|modify|mark|move|"
+    r"delete|remove|archive|drop|get rid of|find|show|list|search|look ?up|pull ?up|display|give|tell|"
+    r"how|what|what's|whats|who|which|when|count|is|are|does|do|assign|reassign|hand|transfer|link|associate|"
+    r"connect|attach|schedule|remind|close|send|email|put|can|could|please|also|and|we|i|they|he|she|"
+    r"note|book|archive"
+)
+_SPLIT = re.compile(
+    r"\s*(?:\n+|;|(?<=[a-z0-9)\]])[.!?](?:\s+|$)|,?\s+(?:and\s+)?then\s+|,\s*and\s+also\s+|,\s+also\s+|"
+    r",\s*plus\s+|\s+and\s+also\s+|\s+also\s+(?=(?:" + VERBS + r")\b))\s*",
+    re.IGNORECASE,
+)
+_AND_VERB = re.compile(
+    r"(?:,\s*(?:and\s+)?|\s+and\s+)(?=(?:create|add|make|update|change|set|edit|mark|move|delete|"
+    r"remove|archive|find|show|list|log|assign|reassign|link|associate|schedule|remind|close|"
+    r"send|email|give|tell|how many|what|who|count)\b)",
+    re.IGNORECASE,
+)
+
+
+def split_clauses(message: str) -> list[str]:
+    """The separate requests in ``message``, in order."""
+    parts: list[str] = []
+    for chunk in _SPLIT.split(message):
+        if not chunk or not chunk.strip():
+            continue
+        pieces = [p for p in _AND_VERB.split(chunk) if p and p.strip()]
+        parts += [p.strip(" ,.;") for p in pieces]
+    return [p for p in parts if p]
+
+
+@dataclass
+class Person:
+    """A person as typed in a list: name, e-mail (maybe invalid), phone, company, title."""
+
+    first: str
+    last: str
+    email: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    jobtitle: str | None = None
+
+    @property
+    def full(self) -> str:
+        """First and last name."""
+        return f"{self.first} {self.last}".strip()
+
+
+def _split_list(text: str) -> list[str]:
+    items, depth, current = [], 0, ""
+    tokens = re.split(r"(\(|\)|,|\band\b|&)", text)
+    for token in tokens:
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        if depth == 0 and token in {",", "and", "&"}:
+            items.append(current)
+            current = ""
+        else:
+            current += token
+    items.append(current)
+    return [i.strip() for i in items if i and i.strip()]
+
+
+def name_case(text: str) -> str:
+    """``"mary-jane o'neil"`` -> ``"Mary-Jane O'Neil"``; names already capitalized are kept as typed."""
+    if any(c.isupper() for c in text):
+        return text
+    return re.sub(r"(^|[\s'-])(\w)", lambda m: m.group(1) + m.group(2).upper(), text)
+
+
+def parse_person(item: str) -> Person | None:
+    """One list item: ``John Doe (john@example.com)``, ``Bob <bob@y.com>``, ``Ann Lee, CTO at Acme``."""
+    email = find_email(item)
+    phone = find_phone(item.replace(email, "") if email else item)
+    text = item
+    for piece in (email, phone):
+        if piece:
+            text = text.replace(piece, " ")
+    company = None
+    match = re.search(r"\b(?:at|from|of|with)\s+([A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)*)", text)
+    if match:
+        company = match.group(1)
+        text = text[: match.start()] + text[match.end() :]
+    jobtitle = None
+    match = re.search(
+        r"\b(?:title|role)\s*[:=]?\s*([\w ]+)$|,\s*(ceo|cto|cfo|coo|vp [\w ]+|head of [\w ]+|"
+        r"director [\w ]+|manager)\b",
+        text,
+        re.IGNORECASE,
+    )
+    if match:
+        jobtitle = (match.group(1) or match.group(2)).strip()
+        text = text[: match.start()] + text[match.end() :]
+    text = re.sub(
+        r"[()<>\[\]\"]|\b(?:email|e-mail|phone|tel|mobile|named|called|is|with)\b\s*:?", " ", text, flags=re.IGNORECASE
+    )
+    words = [w for w in re.split(r"\s+", text.strip(" ,.:;-")) if w]
+    if not words and email:
+        local = email.split("@")[0]
+        words = [w.capitalize() for w in re.split(r"[._-]", local) if w][:2]
+    if not words or len(words) > 4 or not all(re.fullmatch(r"[\w.'-]+", w) for w in words):
+        return None
+    words = [name_case(w) for w in words]
+    return Person(
+        first=words[0], last=" ".join(words[1:]), email=email, phone=phone, company=company, jobtitle=jobtitle
+    )
+
+
+def parse_people(text: str) -> list[Person] | None:
+    """Every person of a list, or None if any item is not a person."""
+    people = [parse_person(item) for item in _split_list(text)]
+    if not people or any(p is None for p in people):
+        return None
+    return [p for p in people if p is not None]
