@@ -129,7 +129,7 @@ async def _run_step(crm: LocalCrm, step: Step, args: dict[str, Any], context: au
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(TRANSIENT),
             stop=stop_after_attempt(3),
-            wait=wait_exponential_jitter(initial=0.05, max=1.0),
+            wait=wait_exponential_jitter(multiplier=0.05, max=1.0),
             reraise=True,
         ):
             with attempt:

@@ -24,7 +24,7 @@ GROUP_WORDS = (
     r"(?:all three|all four|all five|all two|all of them|both of them|both|each of them|all of those|"
     r"those|these|them|they|everyone|all these contacts|all those contacts)"
 )
-SINGLE_WORDS = r"(?:him|her|he|she|them|it|this contact|that contact|this person|that person)"
+SINGLE_WORDS = r"(?:him|her|he|she|his|hers|its|it|this contact|that contact|this person|that person)"
 EXAMPLES = (
     '"Create a contact for Ann Lee (ann@acme.com)", "Update Ann\'s phone to 555-010-2000", '
     '"Create a $5k deal for Ann closing 11/30", "Mark the Acme deal as won", '
@@ -247,7 +247,9 @@ class Interpreter:
         if named:
             props["dealname"] = named.group(1).strip()
             work = work[: named.start()] + " " + work[named.end() :]
-        work = re.sub(r"(?i)\b(worth|valued at|value|amount|of|for|with|a|an|the|at)\b", " ", work)
+        work = re.sub(
+            r"(?i)\b(worth|valued at|value|amount|of|for|with|a|an|the|at|each|apiece|per person|new)\b", " ", work
+        )
         who = re.sub(r"\s+", " ", work).strip(" ,.-")
         targets = self.refs(who) if who else []
         if not targets and not props.get("dealname"):
@@ -604,6 +606,8 @@ class Interpreter:
     # updates ------------------------------------------------------------------------------
     async def _update(self, text: str) -> bool:
         patterns = [
+            r"(?i)^(?:please\s+)?(?:update|change|set|edit|correct|fix)\s+(?P<who>his|her|their|its)\s+"
+            r"(?P<prop>[\w -]+?)\s+(?:to|=|:|as)\s+(?P<value>.+)$",
             r"(?i)^(?:please\s+)?(?:update|change|set|edit|make|correct|fix)\s+(?P<who>.+?)['’]s?\s+(?P<prop>[\w -]+?)"
             r"\s+(?:to|=|:|as)\s+(?P<value>.+)$",
             r"(?i)^(?:please\s+)?(?:update|change|set|edit|correct|fix)\s+(?:the\s+)?(?P<prop>[\w -]+?)\s+(?:of|for|on)"
