@@ -154,6 +154,13 @@ async def search_records(
         raise _fail(exc, ctx.deps) from None
     if sort:
         found.sort(key=lambda r: _sort_key(r.properties.get(sort)), reverse=descending)
+    _read(
+        ctx,
+        "search_records",
+        {"records": records.model_dump(exclude_none=True), "sort": sort},
+        f"search {records.object_type}",
+        {"total": total},
+    )
     return {"total": total, "results": [_summary(records.object_type, r) for r in found[: min(limit, 100)]]}
 
 
@@ -175,6 +182,7 @@ async def get_record(ctx: RunContext[AgentDeps], object_type_name: ObjectTypeNam
     except CrmAgentError as exc:
         raise _fail(exc, ctx.deps) from None
     ctx.deps.mentioned.append(found)
+    _read(ctx, "get_record", {"object_type": object_type_name, "ref": ref}, f"read {found.label}", {"id": found.id})
     return _summary(object_type_name, record)
 
 
@@ -194,6 +202,13 @@ async def summarize_records(
     except CrmAgentError as exc:
         raise _fail(exc, ctx.deps) from None
     if function == "count":
+        _read(
+            ctx,
+            "summarize_records",
+            {"records": records.model_dump(exclude_none=True), "function": "count"},
+            f"count {records.object_type}",
+            {"count": count},
+        )
         return {"function": "count", "property": None, "value": count, "count": count}
     if not property:
         raise ToolFailed(f"{function} needs a property, e.g. amount")
@@ -206,13 +221,32 @@ async def summarize_records(
             "min": min(numbers),
             "max": max(numbers),
         }[function]
-    return {"function": function, "property": property, "value": None if value is None else str(value), "count": count}
+    result = {
+        "function": function,
+        "property": property,
+        "value": None if value is None else str(value),
+        "count": count,
+    }
+    _read(
+        ctx,
+        "summarize_records",
+        {"records": records.model_dump(exclude_none=True), "function": function, "property": property},
+        f"{function} {property} of {records.object_type}",
+        result,
+    )
+    return result
 
 
 @toolset.tool
 async def list_owners(ctx: RunContext[AgentDeps]) -> list[dict[str, str]]:
     """The CRM's owners (users who own records): id, email, firstName, lastName."""
     return [o.model_dump() for o in await ctx.deps.crm.list_owners()]
+
+
+def _read(ctx: RunContext[AgentDeps], tool: str, args: dict[str, Any], description: str, result: Any) -> None:
+    """Record a read in the plan (it already ran) so the run shows what the agent looked at."""
+    step = ctx.deps.plan.add(tool, args, description, "read")
+    step.status, step.result = "succeeded", result
 
 
 def _plan(
