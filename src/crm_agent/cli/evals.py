@@ -37,10 +37,10 @@ def eval_(
         mark = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
         console.print(f"{mark} {result.id} [dim]({result.category})[/dim]", highlight=False)
         for failure in result.failures if not result.passed else []:
-            console.print(f"     - {failure}", highlight=False, markup=False)
+            console.print(f"     - {failure}", highlight=False, markup=False, soft_wrap=True)
         if verbose and not result.passed:
             for n, reply in enumerate(result.replies, start=1):
-                console.print(f"     reply {n}: {reply}", highlight=False, markup=False)
+                console.print(f"     reply {n}: {reply}", highlight=False, markup=False, soft_wrap=True)
 
     report = run(lambda: run_suite(path, model=model, case_ids=case, on_result=progress))
     if as_json:
@@ -63,4 +63,5 @@ def _summary(report: Report) -> None:
         f"latency p50 {data['latency_ms']['p50']:.1f} ms, p95 {data['latency_ms']['p95']:.1f} ms; "
         f"{data['seconds']:.1f} s",
         highlight=False,
+        soft_wrap=True,
     )
