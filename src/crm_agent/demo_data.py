@@ -12,17 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from crm_agent.crm.service import LocalCrm
-from crm_agent.fixtures import FixtureIds, demo_path, load_fixture
+from crm_agent.fixtures import FixtureIds, load_fixture, packaged_demo
 
 DEMO_NOW = "2026-11-20T09:00:00Z"
 
 
 def demo_fixture() -> dict[str, Any]:
     """The demo dataset as a fixture dict (a fresh copy on every call)."""
-    return yaml.safe_load(demo_path().read_text(encoding="utf-8"))
+    return packaged_demo()
 
 
 async def load_demo(crm: LocalCrm) -> FixtureIds:

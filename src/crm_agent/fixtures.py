@@ -85,9 +85,10 @@ def _key(object_type: str, ref: Any) -> str:
     return text
 
 
-def demo_path() -> Any:
-    """The packaged demo dataset (a Traversable usable from an installed wheel)."""
-    return resources.files("crm_agent").joinpath("demo_data.yaml")
+def packaged_demo() -> dict[str, Any]:
+    """The demo dataset shipped in the package (``demo_data.yaml``, readable from an installed wheel)."""
+    text = resources.files("crm_agent").joinpath("demo_data.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
 
 
 def read_fixture(ref: str | Path, base_dir: Path | None = None) -> dict[str, Any]:
@@ -98,11 +99,9 @@ def read_fixture(ref: str | Path, base_dir: Path | None = None) -> dict[str, Any
     """
     path = Path(ref)
     if path.suffix not in {".yaml", ".yml"}:
-        candidate = (base_dir or Path.cwd()) / f"{ref}.yaml"
-        if candidate.exists() or str(ref) != DEMO:
-            path = candidate
-        else:
-            return resolve_extends(yaml.safe_load(demo_path().read_text(encoding="utf-8")) or {}, base_dir)
+        path = (base_dir or Path.cwd()) / f"{ref}.yaml"
+        if str(ref) == DEMO and not path.exists():
+            return resolve_extends(packaged_demo(), base_dir)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

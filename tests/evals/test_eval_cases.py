@@ -91,6 +91,10 @@ def _write_case(tmp_path: Path, case: dict, **file_keys) -> Path:
             "give a count, a mapping of criteria or a list of them",
         ),
         ({"id": "x", "request": "a", "expect": {"counts": {"widgets": 1}}}, "unknown object type"),
+        (
+            {"id": "x", "request": "a", "expect": {"records": [{"type": "deals", "associations": {"owner": "Raj"}}]}},
+            "not an object type",
+        ),
         ({"id": "x", "request": "a", "fixture": "missing", "expect": {}}, "cannot read"),
         ({"id": "x", "request": "a", "expect": {"steps": {"exploded": 1}}}, "Extra inputs are not permitted"),
     ],
