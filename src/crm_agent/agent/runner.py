@@ -7,7 +7,6 @@ drive the same tools. See ARCHITECTURE.md, "The one flow everything goes through
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -75,7 +74,6 @@ class AgentRunner:
         run_id = str(uuid.uuid4())
         conversation = await self.store.conversation(conversation_id, str(uuid.uuid4()), now)
         context = dict(conversation.context or {})
-        started = time.perf_counter()
         deps = AgentDeps(crm=self.crm, plan=Plan(), now=now, remembered=list(context.get("entities", [])))
         text = message.strip()
         model_name, usage, fallback, answer = self.settings.model, (0, 0, 0), None, ""
@@ -111,16 +109,16 @@ class AgentRunner:
         await self.store.create(run, deps.plan)
         if mode == "auto":
             await self._execute(run_id, deps.plan, actor, on_step, approved=False)
-        full_answer = "\n".join([*deps.questions, answer] if answer not in deps.questions else deps.questions)
-        reply = compose(deps.plan.steps, mode, full_answer if full_answer.strip() else answer, run_id)
-        status = run_status(deps.plan.steps, mode)
-        finished = self.settings.current_time()
-        await self.store.finish(run_id, status=status, reply=reply, finished_at=finished)
+        extra = [q for q in deps.questions if q not in answer]
+        reply = compose(deps.plan.steps, mode, "\n".join([*extra, answer]), run_id)
+        run.status, run.reply = run_status(deps.plan.steps, mode), reply
+        run.finished_at = self.settings.current_time()
         context["entities"] = _remember(context.get("entities", []), deps)
         context["last_group"] = _last_group(deps) or context.get("last_group")
-        await self.store.save_context(conversation.id, context)
-        _ = started
-        return await self.get_run(run_id)
+        await self.store.finish(
+            run_id, status=run.status, reply=reply, finished_at=run.finished_at, conversation=(conversation.id, context)
+        )
+        return run_view(run, deps.plan)
 
     async def _plan(
         self, text: str, deps: AgentDeps, context: dict[str, Any]

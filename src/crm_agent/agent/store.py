@@ -47,13 +47,6 @@ class RunStore:
                 session.add(found)
             return found
 
-    async def save_context(self, conversation_id: str, context: dict[str, Any]) -> None:
-        """Replace a conversation's context."""
-        async with self.sessions.begin() as session:
-            row = await session.get(Conversation, conversation_id)
-            if row is not None:
-                row.context = context
-
     async def create(self, run: Run, plan: Plan) -> None:
         """Insert a run and its steps."""
         async with self.sessions.begin() as session:
@@ -89,14 +82,19 @@ class RunStore:
                 row.status, row.result, row.error = step.status, step.result, step.error
                 row.attempts, row.duration_ms = step.attempts, step.duration_ms
 
-    async def finish(self, run_id: str, **fields: Any) -> None:
-        """Update a run's columns (status, reply, finished_at, ...)."""
+    async def finish(self, run_id: str, conversation: tuple[str, dict[str, Any]] | None = None, **fields: Any) -> None:
+        """Update a run's columns (status, reply, finished_at, ...) and, in the same transaction, replace
+        its conversation's context when ``conversation`` is (id, context)."""
         async with self.sessions.begin() as session:
             row = await session.get(Run, run_id)
             if row is None:
                 raise NotFound("run", run_id)
             for key, value in fields.items():
                 setattr(row, key, value)
+            if conversation is not None:
+                convo = await session.get(Conversation, conversation[0])
+                if convo is not None:
+                    convo.context = conversation[1]
 
     async def load(self, run_id: str) -> tuple[Run, Plan]:
         """A run and its plan. Raises NotFound."""

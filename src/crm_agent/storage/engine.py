@@ -18,12 +18,20 @@ _engines: dict[str, AsyncEngine] = {}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    """Take SQLite's write lock when a transaction starts, so concurrent writers queue on the busy
+    timeout instead of failing with "database is locked" when a read transaction upgrades to a write
+    (SQLite's deferred-transaction deadlock rule). SQLAlchemy's documented aiosqlite recipe."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -34,6 +42,7 @@ def create_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 

@@ -19,6 +19,8 @@ from crm_agent.agent.planner.schema import Schema
 from crm_agent.agent.planner.text import split_clauses
 from crm_agent.agent.reply import format_money
 from crm_agent.config import Settings
+from crm_agent.crm import directory
+from crm_agent.crm.objects import object_type
 from crm_agent.crm.schemas import SearchRequest
 from crm_agent.crm.service import LocalCrm
 
@@ -43,11 +45,12 @@ class RulesPlanner:
     @classmethod
     async def create(cls, crm: LocalCrm, settings: Settings, context: dict[str, Any]) -> RulesPlanner:
         """Load the CRM's owners, pipelines and properties for this request."""
-        schema = Schema(
-            owners=await crm.list_owners(),
-            pipelines=await crm.list_pipelines(),
-            properties={t: await crm.properties(t) for t in _TYPES},
-        )
+        async with crm.sessions() as session:
+            schema = Schema(
+                owners=await directory.list_owners(session),
+                pipelines=await directory.list_pipelines(session),
+                properties={t: await directory.property_defs(session, object_type(t)) for t in _TYPES},
+            )
         return cls(crm, settings, schema, context)
 
     def model(self) -> FunctionModel:
