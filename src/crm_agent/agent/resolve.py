@@ -75,13 +75,13 @@ async def _search(
     return (await crm.search(type_name, SearchRequest(filterGroups=groups, query=query, limit=limit))).results
 
 
-def _name_matches(type_name: str, record: CrmRecord, ref: str) -> int:
+def name_matches(type_name: str, record: CrmRecord, ref: str) -> int:
     """2 for a full match of the name, 1 for a match of a first/last name or all words, 0 otherwise."""
     props = record.properties
     want = fold(ref).strip()
     if type_name == "contacts":
         first, last = fold(props.get("firstname") or ""), fold(props.get("lastname") or "")
-        if want and want == f"{first} {last}".strip():
+        if want and want in {f"{first} {last}".strip(), fold(props.get("email") or "")}:
             return 2
         return 1 if want in {first, last} else 0
     name = fold(label(type_name, props))
@@ -122,16 +122,16 @@ async def resolve(
             return _one(otype.name, text, found)
     candidates = await _search(crm, otype.name, query=text)
     if otype.name == "deals":
-        found = [c for c in candidates if _name_matches("deals", c, text)]
+        found = [c for c in candidates if name_matches("deals", c, text)]
         for company in await _search(crm, "companies", query=text):
-            if not _name_matches("companies", company, text):
+            if not name_matches("companies", company, text):
                 continue
             for link in company.associations["deals"].results if "deals" in company.associations else []:
                 if link.id not in {f.id for f in found}:
                     found.append(await crm.get("deals", link.id))
         open_deals = [c for c in found if c.properties.get("dealstage") not in {"closedwon", "closedlost"}]
         return _one(otype.name, text, open_deals if len(found) > 1 and len(open_deals) == 1 else found)
-    scores = [(c, _name_matches(otype.name, c, text)) for c in candidates]
+    scores = [(c, name_matches(otype.name, c, text)) for c in candidates]
     best = max((s for _, s in scores), default=0)
     return _one(otype.name, text, [c for c, s in scores if s == best and s > 0])
 

@@ -18,6 +18,7 @@ from crm_agent.agent.planner.intents import EXAMPLES, SYM, Action, Interpreter
 from crm_agent.agent.planner.schema import Schema
 from crm_agent.agent.planner.text import split_clauses
 from crm_agent.agent.reply import format_money
+from crm_agent.agent.resolve import name_matches
 from crm_agent.config import Settings
 from crm_agent.crm import directory
 from crm_agent.crm.objects import object_type
@@ -58,8 +59,9 @@ class RulesPlanner:
         return FunctionModel(self._respond, model_name="rules")
 
     async def _exists(self, type_name: str, text: str) -> bool:
-        page = await self.crm.search(type_name, SearchRequest(query=text, limit=1))
-        return page.total > 0
+        """Whether a record of ``type_name`` is named ``text`` (by name or email, not by other fields)."""
+        page = await self.crm.search(type_name, SearchRequest(query=text, limit=20))
+        return any(name_matches(type_name, record, text) for record in page.results)
 
     async def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         last = messages[-1]
@@ -132,42 +134,91 @@ class RulesPlanner:
 
     def _read_answer(self, action: Action, content: Any) -> str:
         description = action.question or ""
-        if action.tool == "summarize_records":
-            count = content["count"]
-            if content["function"] == "count":
-                return f"{count} {description}."
-            label = {"sum": "Total amount", "avg": "Average amount", "max": "Largest amount", "min": "Smallest amount"}[
-                content["function"]
-            ]
-            return f"{label} of {count} {description}: {self._money(content['value'])}."
-        if action.tool == "search_records":
+        if action.style == "count":
+            return f"{content['count']} {description}."
+        if action.style in {"sum", "avg"}:
+            label = {"sum": "Total amount", "avg": "Average amount"}[action.style]
+            return f"{label} of {content['count']} {description}: {self._money(content['value'])}."
+        if action.style.startswith("top-"):
+            if not content["results"]:
+                return f"No {description} found."
+            top = content["results"][0]
+            amount = top["properties"].get("amount") or top["properties"].get("annualrevenue")
+            return (
+                f"The {action.style[4:]} of the {content['total']} {description} is {top['label']} "
+                f"({self._money(amount)})."
+            )
+        if action.style in {"list", "notes"}:
             total, results = content["total"], content["results"]
             if not total:
                 return f"No {description} found."
-            names = ", ".join(_record_line(r) for r in results[:25])
+            lines = [_note_line(r) if action.style == "notes" else _record_line(r) for r in results[:25]]
             more = f" and {total - 25} more" if total > 25 else ""
-            return f"{total} {description}: {names}{more}."
-        if action.tool == "get_record":
+            return (
+                f"{total} {description}: "
+                + ("; ".join(lines) if action.style == "notes" else ", ".join(lines))
+                + f"{more}."
+            )
+        if action.style == "field":
             return self._field_answer(action, content)
+        if action.style == "summary":
+            return self._summary_answer(action, content)
         return ""
+
+    def _summary_answer(self, action: Action, record: dict[str, Any]) -> str:
+        type_name = action.args["object_type_name"]
+        props = record["properties"]
+        keys = {
+            "contacts": [
+                "email",
+                "phone",
+                "jobtitle",
+                "company",
+                "lifecyclestage",
+                "hs_lead_status",
+                "hubspot_owner_id",
+                "notes_last_contacted",
+            ],
+            "companies": ["domain", "industry", "city", "country", "numberofemployees", "hubspot_owner_id"],
+            "deals": ["amount", "dealstage", "closedate", "hubspot_owner_id"],
+        }.get(type_name, [])
+        parts = []
+        for key in keys:
+            value = props.get(key)
+            if value in (None, ""):
+                continue
+            parts.append(f"{self._label(type_name, key)}: {self._display(key, value)}")
+        return f"{record['label']} ({object_type(type_name).singular} {record['id']}): " + "; ".join(parts) + "."
+
+    def _label(self, type_name: str, prop: str) -> str:
+        defn = self.schema.properties.get(type_name, {}).get(prop)
+        return defn.label.lower() if defn else prop
+
+    def _display(self, prop: str, value: str) -> str:
+        if prop == "hubspot_owner_id":
+            owner = next((o for o in self.schema.owners if o.id == value), None)
+            return f"{owner.firstName} {owner.lastName} ({owner.email})" if owner else value
+        if prop == "dealstage":
+            return self.schema.stage_label(value)
+        if prop in {"amount", "annualrevenue"}:
+            return self._money(value)
+        if prop in {"closedate", "notes_last_contacted", "hs_timestamp"}:
+            return value[:10]
+        return value
 
     def _field_answer(self, action: Action, record: dict[str, Any]) -> str:
         type_name = action.args["object_type_name"]
-        prop = self.schema.property_named(type_name, action.question or "") or ""
+        prop = action.question or ""
         value = record["properties"].get(prop)
-        if prop == "hubspot_owner_id" and value:
-            owner = next((o for o in self.schema.owners if o.id == value), None)
-            value = f"{owner.firstName} {owner.lastName} ({owner.email})" if owner else value
-        if prop == "dealstage" and value:
-            value = self.schema.stage_label(value)
-        if prop in {"amount", "annualrevenue"} and value:
-            value = self._money(value)
-        label = (
-            self.schema.properties[type_name][prop].label if prop in self.schema.properties.get(type_name, {}) else prop
-        )
+        label = self._label(type_name, prop)
         if value in (None, ""):
-            return f"{record['label']} has no {label.lower()} set."
-        return f"{record['label']}'s {label.lower()} is {value}."
+            return f"{record['label']} has no {label} set."
+        return f"{record['label']}'s {label} is {self._display(prop, value)}."
+
+
+def _note_line(record: dict[str, Any]) -> str:
+    props = record["properties"]
+    return f"({(props.get('hs_timestamp') or '')[:10]}) {props.get('hs_note_body', '')}"
 
 
 def _record_line(record: dict[str, Any]) -> str:

@@ -60,15 +60,16 @@ class Person:
         return f"{self.first} {self.last}".strip()
 
 
-def _split_list(text: str) -> list[str]:
+def split_list(text: str, on_and: bool = True) -> list[str]:
+    """Items of a typed list, split on commas (and "and"/"&" when ``on_and``) outside parentheses."""
     items, depth, current = [], 0, ""
-    tokens = re.split(r"(\(|\)|,|\band\b|&)", text)
+    tokens = re.split(r"(\(|\)|,|\band\b|&)" if on_and else r"(\(|\)|,)", text)
     for token in tokens:
         if token == "(":
             depth += 1
         elif token == ")":
             depth -= 1
-        if depth == 0 and token in {",", "and", "&"}:
+        if depth == 0 and (token == "," or (on_and and token in {"and", "&"})):
             items.append(current)
             current = ""
         else:
@@ -124,7 +125,7 @@ def parse_person(item: str) -> Person | None:
 
 def parse_people(text: str) -> list[Person] | None:
     """Every person of a list, or None if any item is not a person."""
-    people = [parse_person(item) for item in _split_list(text)]
+    people = [parse_person(item) for item in split_list(text)]
     if not people or any(p is None for p in people):
         return None
     return [p for p in people if p is not None]

@@ -1,0 +1,429 @@
+"""Requests that change records: updates (one record, a group, or a filtered set), deal stage moves,
+status changes, owner hand-overs, associations and archives."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS, SYM, Action
+from crm_agent.agent.planner.schema import LEAD_STATUS_SYNONYMS, STAGE_SYNONYMS
+from crm_agent.agent.planner.sets import parse_set
+from crm_agent.agent.planner.values import find_amount, find_date, find_email, find_phone
+from crm_agent.crm.values import fold
+
+if TYPE_CHECKING:
+    from crm_agent.agent.planner.intents import Interpreter
+
+_TYPES = {"contacts", "companies", "deals", "tasks", "notes"}
+_SET_WORDS = re.compile(
+    r"(?i)\b(all|every|each|any)\b|\b(contacts|deals|companies|leads|customers|tasks|notes|"
+    r"accounts|opportunities|prospects)\b"
+)
+_UPDATE_VERB = r"(?:update|change|set|edit|correct|fix|modify|make)"
+_TASK_DONE = {
+    "done": "COMPLETED",
+    "complete": "COMPLETED",
+    "completed": "COMPLETED",
+    "finished": "COMPLETED",
+    "in progress": "IN_PROGRESS",
+    "started": "IN_PROGRESS",
+    "waiting": "WAITING",
+    "deferred": "DEFERRED",
+    "not started": "NOT_STARTED",
+}
+
+
+def _clean_name(text: str) -> str:
+    name = re.sub(r"(?i)^(?:the|our|my|a|an)\s+", "", text.strip(" ,.'\"“”"))
+    name = re.sub(r"(?i)\s+(?:deal|company|contact|account|record|task)$", "", name)
+    return re.sub(r"(?i)^(?:deal|company|contact|account|task)\s+", "", name).strip(" \"'“”")
+
+
+class ChangingMixin:
+    """Changes, mixed into :class:`~crm_agent.agent.planner.intents.Interpreter`."""
+
+    def _owner_pronoun(self: Interpreter, text: str) -> str:
+        """ "his open deals" after "Tom is leaving" -> "Tom's open deals"."""
+        if self.last_owner and re.search(r"(?i)\b(his|her|their)\b", text):
+            return re.sub(r"(?i)\b(his|her|their)\b", f"{self.last_owner.firstName}'s", text, count=1)
+        return text
+
+    async def apply_to(
+        self: Interpreter,
+        target: str,
+        properties: dict[str, Any] | None,
+        *,
+        archive: bool = False,
+        type_hint: str | None = None,
+    ) -> bool:
+        """Archive or update what ``target`` names: a filtered set, a group, or one or more records."""
+        target = self._owner_pronoun(target.strip())
+        low = target.lower().strip(" .")
+        group_phrase = re.fullmatch(r"(?:the\s+)?" + GROUP_WORDS + r"(?:\s+(?:contacts|deals|companies|people))?", low)
+        if group_phrase:
+            group = self.group_refs(type_hint) or self.group_refs()
+            if not group:
+                return False
+            type_name, refs = group
+            return self._per_record(type_name, refs, properties, archive)
+        type_name = type_hint or self.schema.object_type_in(target)
+        if _SET_WORDS.search(target) and not re.fullmatch(SINGLE_WORDS, low):
+            parsed = parse_set(target, self.schema, self.today, type_name or "contacts")
+            if parsed is None:
+                return False
+            args: dict[str, Any] = {"records": parsed.to_arg(), "description": parsed.describe()}
+            if archive:
+                self.add(Action("archive_records", args, subject=parsed.describe()))
+            else:
+                self.add(Action("update_records", {**args, "properties": properties}, subject=parsed.describe()))
+            self.group = None
+            return True
+        name = _clean_name(target)
+        if type_name not in _TYPES:
+            type_name = await self.guess_type(name)
+        refs = self.refs(name, type_name)
+        if not refs:
+            return False
+        return self._per_record(type_name, refs, properties, archive)
+
+    def _per_record(
+        self: Interpreter, type_name: str, refs: list[str], properties: dict[str, Any] | None, archive: bool
+    ) -> bool:
+        for ref in refs:
+            if archive:
+                self.add(Action("archive_record", {"object_type_name": type_name, "ref": ref}))
+            else:
+                self.add(Action("update_record", {"object_type_name": type_name, "ref": ref, "properties": properties}))
+            self.remember(type_name, ref)
+        return True
+
+    async def archive(self: Interpreter, text: str) -> bool:
+        """``delete X``, ``remove all lost deals``, ``X is no longer a customer``."""
+        match = re.match(
+            r"(?i)^(?:delete|remove|archive|drop|get rid of|trash|erase)\s+(.+?)(?:\s+from (?:the )?crm)?$", text
+        )
+        no_longer = re.match(
+            r"(?i)^(.+?)\s+(?:is|are)\s+no longer\s+(?:a |an |our )?(?:customers?|clients?|with us|"
+            r"relevant|needed)\b",
+            text,
+        )
+        found = match or no_longer
+        if not found:
+            return False
+        target = found.group(1)
+        type_hint = "tasks" if re.match(r"(?i)^(?:the\s+)?task\b", target) else None
+        return await self.apply_to(target, None, archive=True, type_hint=type_hint)
+
+    async def reassign(self: Interpreter, text: str) -> bool:
+        """``Raj is taking over Dakota``, ``assign Nadia's leads to Tom``, ``move his open deals to Priya``."""
+        patterns = [
+            r"(?i)^(?P<owner>.+?)\s+(?:is|will be)\s+(?:taking over|now owns|owning|handling|covering)\s+(?P<target>.+)$",
+            r"(?i)^(?P<owner>.+?)\s+(?:takes|took)\s+over\s+(?P<target>.+)$",
+            r"(?i)^(?:re-?assign|assign|transfer|hand(?:\s+over)?|give|move|switch)\s+(?P<target>.+?)\s+(?:over\s+)?to\s+"
+            r"(?P<owner>.+)$",
+            r"(?i)^(?:make|set)\s+(?P<owner>.+?)\s+(?:the|as)\s+(?:new\s+)?owner\s+(?:of|for)\s+(?P<target>.+)$",
+            r"(?i)^(?:change|update|set)\s+(?:the\s+)?owner\s+(?:of|for|on)\s+(?P<target>.+?)\s+to\s+(?P<owner>.+)$",
+            r"(?i)^(?:change|update|set)\s+(?P<target>.+?)['’]s?\s+owner\s+to\s+(?P<owner>.+)$",
+        ]
+        for pattern in patterns:
+            match = re.match(pattern, text)
+            if not match:
+                continue
+            owner_text = match.group("owner").strip(" .")
+            owner_hit = self.schema.owner_in(owner_text)
+            if not owner_hit or len(owner_text.split()) > 3:
+                continue
+            owner = owner_hit[0]
+            target = match.group("target").strip(" .")
+            props = {"hubspot_owner_id": owner.email}
+            previous = self.schema.owner_in(target)
+            bare = re.sub(r"(?i)['’]s\b|\b(all|of|accounts?|records?|book|portfolio|everything|stuff)\b", " ", target)
+            if previous and fold(bare).strip() in {
+                fold(previous[0].firstName),
+                fold(f"{previous[0].firstName} {previous[0].lastName}"),
+            }:
+                for type_name in ("contacts", "companies", "deals"):
+                    records = {
+                        "object_type": type_name,
+                        "filter_groups": [
+                            [{"property": "hubspot_owner_id", "operator": "EQ", "value": previous[0].email}]
+                        ],
+                    }
+                    self.add(
+                        Action(
+                            "update_records",
+                            {
+                                "records": records,
+                                "properties": props,
+                                "description": f"owned by {previous[0].firstName}",
+                            },
+                        )
+                    )
+                return True
+            if await self.apply_to(target, props):
+                return True
+        return False
+
+    async def link(self: Interpreter, text: str) -> bool:
+        """``link Liam to Dunder Mifflin``, ``Fatima works at Umbrella Health``, ``associate it with Richard``."""
+        match = re.match(r"(?i)^(?:link|associate|connect|attach|tie)\s+(?P<a>.+?)\s+(?:to|with)\s+(?P<b>.+)$", text)
+        works = re.match(
+            r"(?i)^(?P<a>.+?)\s+(?:now\s+)?(?:works at|works for|is at|is with|joined|moved to)\s+"
+            r"(?P<b>.+?)(?:\s+now)?$",
+            text,
+        )
+        match = match or works
+        if not match:
+            return False
+        a_text, b_text = _clean_name(match.group("a")), _clean_name(match.group("b"))
+        a_type = self.schema.object_type_in(match.group("a"))
+        b_type = self.schema.object_type_in(match.group("b"))
+        if a_type not in _TYPES:
+            a_type = "deals" if a_text.lower() == "it" and "deals" in self.last else await self.guess_type(a_text)
+        if b_type not in _TYPES:
+            if b_text.lower() == "it":
+                b_type = next((t for t in ("companies", "deals") if t in self.last), "companies")
+            elif works or await self.lookup("companies", b_text) or fold(b_text) in self.people:
+                b_type = await self.guess_type(b_text) if fold(b_text) in self.people else "companies"
+            else:
+                b_type = await self.guess_type(b_text)
+        if a_type == b_type or (works and b_type != "companies"):
+            return False
+        a_refs, b_refs = self.refs(a_text, a_type), self.refs(b_text, b_type)
+        if not a_refs or not b_refs:
+            return False
+        for a in a_refs:
+            self.add(
+                Action(
+                    "associate_records",
+                    {
+                        "record": {"object_type": a_type, "ref": a},
+                        "to": {"object_type": b_type, "ref": b_refs[0], "primary": b_type == "companies"},
+                    },
+                )
+            )
+        return True
+
+    async def stage_move(self: Interpreter, text: str) -> bool:
+        """``mark the Acme deal as won``, ``move X to contract sent``, ``we lost the Pied Piper deal``."""
+        patterns = [
+            r"(?i)^(?:mark|set|move|update|change|put|switch|advance|bump)\s+(?P<deal>.+?)\s+(?:as|to|into|in|=)\s+"
+            r"(?P<stage>.+)$",
+            r"(?i)^(?P<deal>.+?)\s+(?:is|was|has been|got|moved to|is now|went to|has moved to)\s+(?P<stage>.+)$",
+            r"(?i)^(?:we|i|they)(?:\s+have|'ve)?\s+(?P<stage>won|lost|closed)\s+(?P<deal>.+?)$",
+            r"(?i)^close\s+(?P<deal>.+?)(?:\s+as\s+(?P<stage>won|lost))?$",
+        ]
+        for pattern in patterns:
+            match = re.match(pattern, text)
+            if not match:
+                continue
+            deal = match.group("deal")
+            stage_text = (match.groupdict().get("stage") or "won").strip(" .!")
+            stage_text = re.sub(r"(?i)^(?:the\s+)|(?:\s+stage)$", "", stage_text)
+            hit = self.schema.stage_in(stage_text)
+            if not hit or fold(stage_text) not in _stage_words(self.schema, hit[0]):
+                continue
+            is_set = bool(_SET_WORDS.search(deal)) and re.search(r"(?i)\bdeals\b|\ball\b", deal)
+            name = _clean_name(deal)
+            is_deal = (
+                is_set
+                or re.search(r"(?i)\bdeals?\b|\bopportunit", deal)
+                or await self.lookup("deals", name)
+                or (
+                    fold(name) in self.people
+                    and self.actions[self.people[fold(name)]].args.get("object_type_name") == "deals"
+                )
+                or (name.lower() in {"it"} and "deals" in self.last)
+            )
+            if not is_deal:
+                continue
+            return await self.apply_to(deal, {"dealstage": hit[0]}, type_hint="deals")
+        return False
+
+    async def task_status(self: Interpreter, text: str) -> bool:
+        """``mark the task "Send contract" as done``, ``complete the task X``."""
+        match = re.match(
+            r"(?i)^(?:mark|set|move)\s+(?:the\s+)?task\s+(?P<task>.+?)\s+(?:as|to)\s+(?P<status>[\w ]+)$", text
+        )
+        done = re.match(r"(?i)^(?:complete|finish|close)\s+(?:the\s+)?task\s+(?P<task>.+)$", text)
+        if not match and not done:
+            return False
+        status = _TASK_DONE.get((match.group("status") if match else "done").lower().strip())
+        if not status:
+            return False
+        task = (match or done).group("task").strip(" \"'“”")  # type: ignore[union-attr]
+        return await self.apply_to(task, {"hs_task_status": status}, type_hint="tasks")
+
+    async def update(self: Interpreter, text: str) -> bool:
+        """Property updates in their many wordings (see the patterns)."""
+        verb = _UPDATE_VERB
+        prop_value = [
+            rf"(?i)^{verb}\s+(?P<who>his|her|their|its)\s+(?P<prop>[\w -]+?)\s+(?:to|=|:|as)\s+(?P<value>.+)$",
+            rf"(?i)^{verb}\s+(?:the\s+)?(?P<prop>[\w -]+?)\s+to\s+(?P<value>.+?)\s+(?:for|on|of)\s+(?P<who>.+)$",
+            rf"(?i)^{verb}\s+(?:the\s+)?(?P<prop>[\w -]+?)\s+(?:of|for|on)\s+(?P<who>.+?)\s+(?:to|=|as)\s+(?P<value>.+)$",
+            rf"(?i)^{verb}\s+(?P<who>.+?)['’]s?\s+(?P<prop>[\w -]+?)\s+(?:to|=|:|as)\s+(?P<value>.+)$",
+            r"(?i)^(?P<who>[\w .'’-]+?)['’]s?\s+(?:new\s+)?(?P<prop>[\w -]+?)\s+(?:is now|is|should be|changed to|now is)"
+            r"\s+(?P<value>.+)$",
+            rf"(?i)^{verb}\s+(?:the\s+)?(?P<who>.+)\s+(?P<prop>\w+(?: \w+)?)\s+to\s+(?P<value>.+)$",
+        ]
+        for pattern in prop_value:
+            match = re.match(pattern, text)
+            if match and await self._update_items(match.group("who"), [(match.group("prop"), match.group("value"))]):
+                return True
+        pairs = re.match(rf"(?i)^(?:{verb}\s+)?(?P<who>[^:,]+?)\s*(?::|,|\bwith\b|-)\s*(?P<pairs>.+)$", text)
+        if pairs:
+            items = []
+            for part in re.split(r"\s*(?:,|;|\band\b)\s*", pairs.group("pairs")):
+                item = re.match(
+                    r"(?i)^(?:the\s+|new\s+)?([\w -]+?)\s*(?:\bis now\b|\bis\b|\bto\b|=|:|\s)\s*(.+?)"
+                    r"(?:\s+now)?$",
+                    part.strip(),
+                )
+                if not item:
+                    items = []
+                    break
+                items.append((item.group(1), item.group(2)))
+            if items and await self._update_items(pairs.group("who"), items):
+                return True
+        return await self._update_idioms(text)
+
+    async def _update_idioms(self: Interpreter, text: str) -> bool:
+        amount = re.match(
+            r"(?i)^(?:bump|raise|increase|lower|reduce|drop|cut|up|adjust)\s+(?P<who>.+?)\s+(?:to|at)\s+"
+            r"(?P<value>.+)$",
+            text,
+        )
+        if amount and find_amount(amount.group("value")):
+            return await self._update_items(amount.group("who"), [("amount", amount.group("value"))], "deals")
+        push = re.match(
+            r"(?i)^(?:push|move|delay|slip|pull in|bring forward|reschedule)\s+(?P<who>.+?)\s+(?:to|until|"
+            r"out to)\s+(?P<value>.+)$",
+            text,
+        )
+        if push and find_date(push.group("value"), self.today):
+            return await self._update_items(push.group("who"), [("closedate", push.group("value"))], "deals")
+        closes = re.match(
+            r"(?i)^(?P<who>.+?)\s+(?:will close|closes|is closing|should close|is expected to close|"
+            r"will be closing|close date is)\s+(?:on\s+|by\s+)?(?P<value>.+)$",
+            text,
+        )
+        if closes and find_date(closes.group("value"), self.today):
+            return await self._update_items(closes.group("who"), [("closedate", closes.group("value"))], "deals")
+        worth = re.match(
+            r"(?i)^(?P<who>.+?)\s+is\s+(?:now\s+)?(?:worth\s+|valued at\s+)?(?P<value>[$€£]?\d[\d,.]*\s*"
+            r"(?:k|m|mm|million|thousand)?\b.*)$",
+            text,
+        )
+        if worth and find_amount(worth.group("value")) and await self.lookup("deals", _clean_name(worth.group("who"))):
+            return await self._update_items(worth.group("who"), [("amount", worth.group("value"))], "deals")
+        grown = re.match(
+            r"(?i)^(?P<who>.+?)\s+(?:has grown to|now has|has|grew to|is up to|is down to)\s+(?P<n>\d[\d,]*)"
+            r"\s+(?:employees|people|staff)$",
+            text,
+        )
+        if grown:
+            return await self._update_items(grown.group("who"), [("employees", grown.group("n"))], "companies")
+        return False
+
+    async def _update_items(
+        self: Interpreter, who: str, items: list[tuple[str, str]], type_hint: str | None = None
+    ) -> bool:
+        who = who.strip()
+        if not who or len(who.split()) > 10:
+            return False
+        named_type = self.schema.object_type_in(who)
+        type_name = type_hint or (named_type if named_type in _TYPES else None)
+        props, type_name = await self._values(items, type_name, who)
+        if props is None:
+            return False
+        return await self.apply_to(who, props, type_hint=type_name)
+
+    async def _values(
+        self: Interpreter, items: list[tuple[str, str]], type_name: str | None, who: str
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        props: dict[str, Any] = {}
+        candidates = [type_name] if type_name else None
+        if candidates is None:
+            guessed = None
+            cleaned = _clean_name(self._owner_pronoun(who))
+            if not re.fullmatch(GROUP_WORDS + "|" + SINGLE_WORDS, cleaned.lower()) and not _SET_WORDS.search(who):
+                guessed = await self.guess_type(cleaned)
+            elif re.fullmatch(GROUP_WORDS, cleaned.lower()) and self.group_refs():
+                guessed = self.group_refs()[0]  # type: ignore[index]
+            candidates = [guessed] if guessed and guessed != "contacts" else ["contacts", "deals", "companies", "tasks"]
+        for prop_words, raw in items:
+            chosen = None
+            for candidate in candidates:
+                name = self.schema.property_named(candidate, prop_words.strip())
+                if name:
+                    chosen = (candidate, name)
+                    break
+            if chosen is None:
+                return None, type_name
+            type_name = chosen[0]
+            candidates = [type_name]
+            value = self.value_for(type_name, chosen[1], raw.strip().strip(".\"'"))
+            if value is None:
+                return None, type_name
+            props[chosen[1]] = value
+        return props, type_name
+
+    def value_for(self: Interpreter, type_name: str, prop: str, raw: str) -> Any:
+        """A typed value for ``prop`` from the words after it ("$52,500", "in 2 weeks", "bad timing")."""
+        raw = re.sub(r"(?i)\s+now$", "", raw.strip())
+        defn = self.schema.properties.get(type_name, {}).get(prop)
+        if prop == "phone":
+            return find_phone(raw) or raw
+        if prop == "email":
+            return find_email(raw) or raw
+        if prop in {"amount", "annualrevenue"}:
+            hit = find_amount(raw) or find_amount(f"${raw}")
+            return str(hit[0]) if hit else raw
+        if prop == "numberofemployees":
+            digits = re.search(r"\d[\d,]*", raw)
+            return digits.group(0).replace(",", "") if digits else raw
+        if prop == "dealstage":
+            hit = self.schema.stage_in(raw)
+            return hit[0] if hit else raw
+        if prop == "hubspot_owner_id":
+            owner = self.schema.owner_in(raw)
+            return owner[0].email if owner else raw
+        if defn is not None and defn.type in {"date", "datetime"}:
+            day = find_date(raw, self.today)
+            return day[0].isoformat() if day else raw
+        if defn is not None and defn.type == "enumeration":
+            return self.schema.option_in(type_name, prop, raw) or raw
+        return raw
+
+    async def status_change(self: Interpreter, text: str) -> bool:
+        """``Quinn has moved to qualified``, ``mark him as unqualified``, ``Ana is now a customer``."""
+        match = re.match(
+            r"(?i)^(?:mark|set|make|move|change|update|flag|tag)?\s*(?P<who>.+?)\s+(?:has\s+)?(?:moved|moves|"
+            r"is now|became|becomes|is|are|are now|has become|to|as)\s+(?:to\s+|a\s+|an\s+|now\s+)*"
+            r"(?P<status>[\w -]+?)\.?$",
+            text,
+        )
+        if not match:
+            return False
+        status = match.group("status").strip()
+        if len(status.split()) > 4:
+            return False
+        lifecycle = self.schema.option_in("contacts", "lifecyclestage", status)
+        lead = self.schema.option_in("contacts", "hs_lead_status", status)
+        if lead and lifecycle:
+            lead_words = {w for v in LEAD_STATUS_SYNONYMS.values() for w in v}
+            lead = lead if fold(status) in lead_words and fold(status) not in {"qualified", "open"} else None
+        if not lead and not lifecycle:
+            return False
+        props = {"hs_lead_status": lead} if lead else {"lifecyclestage": lifecycle}
+        who = re.sub(r"(?i)^(?:mark|set|make|move|change|update|flag|tag)\s+", "", match.group("who"))
+        type_hint = None if _SET_WORDS.search(who) else "contacts"
+        return await self.apply_to(who, props, type_hint=type_hint)
+
+
+def _stage_words(schema: Any, stage_id: str) -> set[str]:
+    return {fold(schema.stage_label(stage_id)), stage_id, *STAGE_SYNONYMS.get(stage_id, [])}
+
+
+__all__ = ["SYM", "ChangingMixin"]

@@ -1,0 +1,46 @@
+"""What the planner's parts share: the Action type, handle placeholders and pronoun patterns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SYM = "@@"
+GROUP_WORDS = (
+    r"(?:all (?:three|four|five|two|six|of them|of those|these|those)|both(?: of them)?|each of them|"
+    r"them all|all|those|these|them|they|their|everyone|the (?:three|two|four) of them)"
+)
+SINGLE_WORDS = r"(?:him|her|he|she|his|hers|its|it|this (?:contact|person|one)|that (?:contact|person|one))"
+EXAMPLES = (
+    '"Create a contact for Ann Lee (ann@acme.com)", "Update Ann\'s phone to 555-010-2000", '
+    '"Create a $5k deal for Ann closing 11/30", "Mark the Acme deal as won", '
+    '"How many open deals does Raj have?"'
+)
+
+
+@dataclass
+class Action:
+    """A tool call to make; ``needs`` are the indices of actions whose handles its arguments use.
+
+    For reads, ``question`` describes what was asked and ``style`` how to answer (count, sum, list, top,
+    field, summary).
+    """
+
+    tool: str
+    args: dict[str, Any]
+    needs: list[int] = field(default_factory=list)
+    read: bool = False
+    question: str | None = None
+    subject: str = ""
+    style: str = ""
+
+
+def strings_in(value: Any) -> list[str]:
+    """Every string inside ``value`` (nested dicts and lists)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings_in(v)]
+    return []

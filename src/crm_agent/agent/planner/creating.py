@@ -1,0 +1,392 @@
+"""Requests that create records: contacts (one or a list), companies, deals, tasks and notes."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS, SYM, Action
+from crm_agent.agent.planner.text import Person, name_case, parse_person, split_list
+from crm_agent.agent.planner.values import find_amount, find_date, find_email
+from crm_agent.crm.values import fold
+
+if TYPE_CHECKING:
+    from crm_agent.agent.planner.intents import Interpreter
+
+_CREATE = re.compile(
+    r"(?i)^(?:create|add|make|set ?up|enter|register|log|open|put in|insert|new)\s+"
+    r"(?:a\s+|an\s+|some\s+|two\s+|three\s+|four\s+|another\s+)?(?:new\s+)?(?P<rest>.*)$"
+)
+_KIND = re.compile(
+    r"(?i)^(?P<word>contacts?|leads?|people|persons?|customers?|prospects?|companies|company|"
+    r"accounts?|organi[sz]ations?|deals?|opportunit(?:y|ies)|opps?)\b\s*(?:for|named|called|:|-|with)?"
+    r"\s*(?P<body>.*)$"
+)
+_CONTACT_ATTR = re.compile(
+    r"(?i)^(?:phone(?: number)?|mobile|cell|tel|job title|title|role|email|e-mail|company|"
+    r"owner|lead status|status|lifecycle(?: stage)?)\b"
+)
+
+
+def _drop(text: str, span: tuple[int, int]) -> str:
+    return re.sub(r"\s+", " ", text[: span[0]] + " " + text[span[1] :]).strip()
+
+
+class CreatingMixin:
+    """Creates, mixed into :class:`~crm_agent.agent.planner.intents.Interpreter`."""
+
+    async def create(self: Interpreter, text: str) -> bool:
+        """``create contacts for ...``, ``add a company ...``, ``new deal ...``, ``add X as a lead``."""
+        match = _CREATE.match(text)
+        if not match:
+            return False
+        rest = match.group("rest")
+        kind = _KIND.match(rest)
+        if kind:
+            word, body = kind.group("word").lower(), kind.group("body")
+        else:
+            amount_first = re.match(r"(?i)^(\S*\d\S*)\s+(deal|opportunity)\b\s*(.*)$", rest)
+            as_contact = re.match(
+                r"(?i)^(.+?)\s*,?\s+(?:as\s+(?:a\s+|an\s+)?(?:new\s+)?(contact|lead|customer)s?\b"
+                r"(.*)|to (?:the )?crm)$",
+                rest,
+            )
+            if amount_first:
+                word, body = "deal", f"{amount_first.group(3)} worth {amount_first.group(1)}"
+            elif as_contact:
+                word = (as_contact.group(2) or "contact").lower()
+                body = as_contact.group(1) + (f" {as_contact.group(3)}" if as_contact.group(3) else "")
+            elif find_email(rest) and not re.search(r"(?i)\b(task|note|reminder)\b", rest):
+                word, body = "contact", rest
+            else:
+                return False
+        if word.startswith(("compan", "account", "organ")):
+            return await self.create_company(body)
+        if word.startswith(("deal", "opp")):
+            return await self.create_deals(body)
+        lifecycle = {
+            "lead": "lead",
+            "leads": "lead",
+            "customer": "customer",
+            "customers": "customer",
+            "prospect": None,
+            "prospects": None,
+        }.get(word)
+        return await self.create_contacts(body, lifecycle)
+
+    async def create_contacts(self: Interpreter, body: str, lifecycle: str | None) -> bool:
+        """One contact or a list of them, with attributes typed after each ("phone ...", "title ...")."""
+        shared: dict[str, Any] = {}
+        work = body
+        as_kind = re.search(
+            r"(?i),?\s*\bas\s+(?:a\s+|an\s+)?(?:new\s+)?(lead|customer|contact|prospect|mql|sql)s?\b", work
+        )
+        if as_kind:
+            lifecycle = self.schema.option_in("contacts", "lifecyclestage", as_kind.group(1)) or lifecycle
+            work = _drop(work, as_kind.span())
+        owner = re.search(r"(?i),?\s*\b(?:for|owned by|assigned to|owner:?)\s+(\w+(?:\s+\w+)?)\s*$", work)
+        if owner and self.schema.owner_in(owner.group(1)):
+            shared["hubspot_owner_id"] = self.schema.owner_in(owner.group(1))[0].email  # type: ignore[index]
+            work = _drop(work, owner.span())
+        if lifecycle:
+            shared["lifecyclestage"] = lifecycle
+        people: list[tuple[Person, dict[str, Any]]] = []
+        for item in split_list(work):
+            attr = self._contact_attribute(item)
+            if people and attr is not None:
+                people[-1][1].update(attr)
+                continue
+            email = find_email(item)
+            if people and email and item.strip(" ()<>") == email and not people[-1][0].email:
+                people[-1][0].email = email
+                continue
+            person = parse_person(item)
+            if person is None:
+                return False
+            people.append((person, {}))
+        if not people:
+            return False
+        refs: list[str] = []
+        for person, extra in people:
+            props: dict[str, Any] = {"firstname": person.first}
+            for key, value in (
+                ("lastname", person.last),
+                ("email", person.email),
+                ("phone", person.phone),
+                ("company", person.company),
+                ("jobtitle", person.jobtitle),
+            ):
+                if value:
+                    props[key] = value
+            props.update(shared)
+            props.update(extra)
+            args: dict[str, Any] = {"object_type_name": "contacts", "properties": props}
+            if person.company:
+                company = await self._company_ref(person.company)
+                if company:
+                    args["associations"] = [{"object_type": "companies", "ref": company, "primary": True}]
+            index = self.add(Action("create_record", args, subject=person.full))
+            for key in (person.first, person.full, person.email or ""):
+                if key:
+                    self.people[fold(key)] = index
+            refs.append(f"{SYM}{index}")
+            self.remember("contacts", f"{SYM}{index}")
+        self.group = ("contacts", refs)
+        return True
+
+    def _contact_attribute(self: Interpreter, item: str) -> dict[str, Any] | None:
+        """``phone +49 30 1234567`` / ``job title CTO`` / ``preferred channel phone call`` -> properties."""
+        words = item.strip().split()
+        for size in range(min(3, len(words)), 0, -1):
+            prop = self.schema.property_named("contacts", " ".join(words[:size]))
+            if prop is None:
+                continue
+            value = " ".join(words[size:]).strip(" :=")
+            if not value:
+                return None
+            return {prop: self.value_for("contacts", prop, value)}
+        return None
+
+    async def _company_ref(self: Interpreter, name: str) -> str | None:
+        key = fold(name)
+        if key in self.people and self.actions[self.people[key]].args["object_type_name"] == "companies":
+            return f"{SYM}{self.people[key]}"
+        return name if await self.lookup("companies", name) else None
+
+    async def create_company(self: Interpreter, body: str) -> bool:
+        """A company: name, then details as typed (domain, website, industry, city, employees, owner)."""
+        props: dict[str, Any] = {}
+        items = split_list(body, on_and=False)
+        if not items:
+            return False
+        first = items[0]
+        domain = re.search(r"(?i)\(?\b((?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b\)?", first)
+        if domain:
+            props["domain"] = domain.group(1)
+            first = _drop(first, domain.span())
+        for item in items[1:]:
+            detail = self._company_detail(item)
+            if detail is None:
+                return False
+            props.update(detail)
+        inline = re.search(r"(?i)\b(?:in|based in|located in)\s+([A-Z][\w .'-]+)$", first)
+        if inline:
+            props["city"] = inline.group(1).strip()
+            first = _drop(first, inline.span())
+        name = re.sub(r"(?i)\b(?:called|named)\b|[():]", " ", first)
+        name = re.sub(r"\s+", " ", name).strip(" .-")
+        if not name and domain:
+            name = domain.group(1).split(".")[-2].capitalize()
+        if not name or len(name.split()) > 5:
+            return False
+        props["name"] = name_case(name)
+        index = self.add(
+            Action("create_record", {"object_type_name": "companies", "properties": props}, subject=props["name"])
+        )
+        self.remember("companies", f"{SYM}{index}")
+        self.people[fold(props["name"])] = index
+        return True
+
+    def _company_detail(self: Interpreter, item: str) -> dict[str, Any] | None:
+        text = item.strip()
+        employees = re.fullmatch(r"(?i)(\d[\d,]*)\s+(?:employees|people|staff|headcount)", text)
+        if employees:
+            return {"numberofemployees": employees.group(1).replace(",", "")}
+        domain = re.fullmatch(
+            r"(?i)(?:website|domain|url|site)?\s*:?\s*((?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*"
+            r"\.[a-z]{2,}(?:/\S*)?)",
+            text,
+        )
+        if domain:
+            return {"domain": domain.group(1)}
+        located = re.fullmatch(r"(?i)(?:based |located )?in\s+(.+)", text)
+        if located:
+            return {"city": located.group(1)}
+        words = text.split()
+        for size in range(min(3, len(words)), 0, -1):
+            prop = self.schema.property_named("companies", " ".join(words[:size]))
+            if prop and len(words) > size:
+                return {prop: self.value_for("companies", prop, " ".join(words[size:]).strip(" :="))}
+        return None
+
+    async def create_deals(self: Interpreter, body: str) -> bool:
+        """A deal, or one per person of a group: name, amount, close date, stage, owner, and whom it is for."""
+        props: dict[str, Any] = {}
+        work = body
+        amount = find_amount(work)
+        if amount:
+            props["amount"] = str(amount[0])
+            if amount[1]:
+                props["deal_currency_code"] = amount[1]
+            work = _drop(work, amount[2])
+        close = re.search(
+            r"(?i)\b(?:clos(?:e|es|ing)(?: date)?|close by|expected to close|due)\s*(?:on|by|in|date|:)?\s*"
+            r"(?P<d>.+?)(?=,|;|$|\s+(?:for|with|worth|stage|owned|owner|in stage)\b)",
+            work,
+        )
+        if close and find_date(close.group("d"), self.today):
+            props["closedate"] = find_date(close.group("d"), self.today)[0].isoformat()  # type: ignore[index]
+            work = _drop(work, close.span())
+        stage = re.search(
+            r"(?i)\b(?:(?:in\s+)?stage|at stage|in the|in)\s*:?\s*(?P<s>[\w -]+?)(?:\s+stage)?(?=,|;|$)", work
+        )
+        if stage and self.schema.stage_in(stage.group("s")) and len(stage.group("s").split()) <= 5:
+            props["dealstage"] = self.schema.stage_in(stage.group("s"))[0]  # type: ignore[index]
+            work = _drop(work, stage.span())
+        owner = re.search(r"(?i)\b(?:owner|owned by|assigned to)\s*:?\s*(?P<o>\w+(?: \w+)?)", work)
+        if owner and self.schema.owner_in(owner.group("o")):
+            props["hubspot_owner_id"] = self.schema.owner_in(owner.group("o"))[0].email  # type: ignore[index]
+            work = _drop(work, owner.span())
+        named = re.search(r"(?i)\b(?:called|named|titled)\s+[\"']?(?P<n>[^\"',]+)[\"']?", work)
+        if named:
+            props["dealname"] = named.group("n").strip()
+            work = _drop(work, named.span())
+        target_text = None
+        target = re.search(r"(?i)\b(?:for|with)\s+(?P<t>[^,:;]+?)\s*(?=,|:|;|$)", work)
+        while target and not target.group("t").strip(" .$"):
+            target = re.search(r"(?i)\b(?:for|with)\s+(?P<t>[^,:;]+?)\s*(?=,|:|;|$)", work[target.end() :])
+        if target:
+            target_text = re.sub(r"(?i)\b(?:worth|each|apiece|per person|valued at)\b", "", target.group("t")).strip()
+            work = _drop(work, target.span())
+        leftovers = [p.strip(" .-") for p in re.split(r"[,:;]", work)]
+        leftovers = [
+            re.sub(r"(?i)^(?:worth|valued at|value|amount|of|a|an|the|at|each|apiece|deal)\b\s*", "", p).strip()
+            for p in leftovers
+        ]
+        leftovers = [
+            p for p in leftovers if p and not re.fullmatch(r"(?i)(?:worth|each|apiece|per person|for|with)", p)
+        ]
+        if "dealname" not in props and leftovers:
+            props["dealname"] = leftovers[0]
+        if not target_text and not props.get("dealname"):
+            return False
+        targets: list[tuple[str, str]] = []
+        if target_text:
+            targets = await self._deal_targets(target_text)
+            if not targets:
+                return False
+        if not targets:
+            self.add(
+                Action("create_record", {"object_type_name": "deals", "properties": props}, subject=props["dealname"])
+            )
+            return True
+        for type_name, ref in targets:
+            deal = dict(props)
+            deal.setdefault("dealname", f"{self.subject(ref)} deal")
+            args = {
+                "object_type_name": "deals",
+                "properties": deal,
+                "associations": [{"object_type": type_name, "ref": ref, "primary": type_name == "companies"}],
+            }
+            index = self.add(Action("create_record", args, subject=deal["dealname"]))
+            self.remember("deals", f"{SYM}{index}")
+        return True
+
+    async def _deal_targets(self: Interpreter, text: str) -> list[tuple[str, str]]:
+        """Whom a deal is for: a group, a pronoun, a person or company of this message, or an existing record."""
+        low = text.lower().strip()
+        if re.fullmatch(GROUP_WORDS + "|" + SINGLE_WORDS, low):
+            group = self.group_refs("contacts")
+            if re.fullmatch(GROUP_WORDS, low) and group:
+                return [("contacts", r) for r in group[1]]
+            single = self.last_single("contacts")
+            return [("contacts", single)] if single else []
+        company = await self._company_ref(text)
+        key = fold(text)
+        if key in self.people:
+            type_name = str(self.actions[self.people[key]].args["object_type_name"])
+            return [(type_name, f"{SYM}{self.people[key]}")]
+        if await self.lookup("contacts", text):
+            return [("contacts", text)]
+        if company:
+            return [("companies", company)]
+        return [("contacts", r) for r in self.refs(text)]
+
+    async def note(self: Interpreter, text: str) -> bool:
+        """``add a note to Acme: ...``, ``note on Sarah: ...``."""
+        match = re.match(
+            r"(?i)^(?:add|log|create|make|leave|write|put|attach|save)?\s*(?:a\s+)?note\s+(?:to|on|for|"
+            r"about|against)\s+(?P<who>.+?)\s*(?::|saying|that says|that|-|—|,)\s*(?P<body>.+)$",
+            text,
+        )
+        if not match:
+            return False
+        body = match.group("body").strip().strip("\"'")
+        who = re.sub(r"(?i)\b(the|deal|company|contact)\b", " ", match.group("who")).strip()
+        type_name = self.schema.object_type_in(match.group("who"))
+        if type_name not in {"contacts", "companies", "deals"}:
+            type_name = await self.guess_type(who)
+        refs = self.refs(who, type_name)
+        if not refs:
+            return False
+        for ref in refs:
+            self.add(
+                Action(
+                    "create_record",
+                    {
+                        "object_type_name": "notes",
+                        "properties": {"hs_note_body": body, "hs_timestamp": self.today.isoformat()},
+                        "associations": [{"object_type": type_name, "ref": ref}],
+                    },
+                )
+            )
+        return True
+
+    async def task(self: Interpreter, text: str) -> bool:
+        """``add a task to call Bob next Tuesday``, ``remind me to email Ann on Friday``."""
+        match = re.match(
+            r"(?i)^(?:create|add|set|make|schedule|log|new)\s+(?:a\s+)?(?:new\s+)?(?:task|reminder|to-?do|"
+            r"follow[- ]up(?: task)?)\s*(?:to|for|:|-)?\s*(?P<body>.+)$",
+            text,
+        )
+        match = match or re.match(r"(?i)^remind\s+(?:me|us)\s+to\s+(?P<body>.+)$", text)
+        if not match:
+            return False
+        body = match.group("body")
+        props: dict[str, Any] = {"hs_task_status": "NOT_STARTED"}
+        hit = find_date(body, self.today)
+        if hit:
+            props["hs_timestamp"] = hit[0].isoformat()
+            body = _drop(body, hit[1])
+            body = re.sub(r"(?i)\s+\b(due|by|on|for|before|at)\s*$", "", body.strip())
+        priority = re.search(
+            r"(?i)\b(high|low|medium)\s+priority\b|\bpriority\s+(high|low|medium)\b|\b(urgent)\b", body
+        )
+        if priority:
+            word = (priority.group(1) or priority.group(2) or "high").upper()
+            props["hs_task_priority"] = "HIGH" if word == "URGENT" else word
+            body = _drop(body, priority.span())
+        body = re.sub(r"\s+", " ", body).strip(" ,.-")
+        if not body:
+            return False
+        lowered = body.lower()
+        props["hs_task_type"] = (
+            "CALL"
+            if re.match(r"(call|phone|ring)\b", lowered)
+            else ("EMAIL" if re.match(r"(email|e-mail|send)\b", lowered) else "TODO")
+        )
+        props["hs_task_subject"] = body[0].upper() + body[1:]
+        assoc = await self._task_target(body)
+        args: dict[str, Any] = {"object_type_name": "tasks", "properties": props}
+        if assoc:
+            args["associations"] = [assoc]
+        self.add(Action("create_record", args, subject=props["hs_task_subject"]))
+        return True
+
+    async def _task_target(self: Interpreter, body: str) -> dict[str, Any] | None:
+        who = re.search(
+            r"(?:call|email|e-mail|ring|phone|follow up with|check in with|meet|ping|send|text|visit)\s+"
+            r"(?P<who>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?|him|her|them)",
+            body,
+            re.IGNORECASE,
+        )
+        if who:
+            name = who.group("who")
+            ref = self.refs(name)
+            if ref and (ref[0].startswith(SYM) or ref[0].isdigit() or await self.lookup("contacts", ref[0])):
+                return {"object_type": "contacts", "ref": ref[0]}
+        for name in re.findall(r"\b([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\b", body):
+            for type_name in ("contacts", "companies", "deals"):
+                if await self.lookup(type_name, name):
+                    return {"object_type": type_name, "ref": name}
+        return None
