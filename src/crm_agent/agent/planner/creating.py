@@ -19,7 +19,7 @@ _CREATE = re.compile(
 )
 _KIND = re.compile(
     r"(?i)^(?P<word>contacts?|leads?|people|persons?|customers?|prospects?|companies|company|"
-    r"accounts?|organi[sz]ations?|deals?|opportunit(?:y|ies)|opps?)\b\s*(?:for|named|called|:|-|with)?"
+    r"accounts?|organi[sz]ations?|deals?|opportunit(?:y|ies)|opps?)\b\s*(?P<sep>for|named|called|:|-|with)?"
     r"\s*(?P<body>.*)$"
 )
 _CONTACT_ATTR = re.compile(
@@ -63,7 +63,8 @@ class CreatingMixin:
         if word.startswith(("compan", "account", "organ")):
             return await self.create_company(body)
         if word.startswith(("deal", "opp")):
-            return await self.create_deals(body)
+            sep = kind.group("sep") if kind else None
+            return await self.create_deals(f"{sep} {body}" if sep in {"for", "with", "named", "called"} else body)
         lifecycle = {
             "lead": "lead",
             "leads": "lead",
@@ -218,9 +219,10 @@ class CreatingMixin:
             props["amount"] = str(amount[0])
             if amount[1]:
                 props["deal_currency_code"] = amount[1]
-            work = _drop(work, amount[2])
+            before = re.sub(r"(?i)\b(?:for|of|worth|at|valued at|value|amount|=)\s*$", "", work[: amount[2][0]])
+            work = re.sub(r"\s+", " ", f"{before} {work[amount[2][1] :]}").strip()
         close = re.search(
-            r"(?i)\b(?:clos(?:e|es|ing)(?: date)?|close by|expected to close|due)\s*(?:on|by|in|date|:)?\s*"
+            r"(?i)\b(?:clos(?:e|es|ing)(?: date)?|close by|expected to close|due)\s*(?:on|by|date|:)?\s*"
             r"(?P<d>.+?)(?=,|;|$|\s+(?:for|with|worth|stage|owned|owner|in stage)\b)",
             work,
         )
@@ -242,9 +244,14 @@ class CreatingMixin:
             props["dealname"] = named.group("n").strip()
             work = _drop(work, named.span())
         target_text = None
-        target = re.search(r"(?i)\b(?:for|with)\s+(?P<t>[^,:;]+?)\s*(?=,|:|;|$)", work)
-        while target and not target.group("t").strip(" .$"):
-            target = re.search(r"(?i)\b(?:for|with)\s+(?P<t>[^,:;]+?)\s*(?=,|:|;|$)", work[target.end() :])
+        target = next(
+            (
+                m
+                for m in re.finditer(r"(?i)\b(?:for|with)\s+(?P<t>[^,:;]+?)\s*(?=,|:|;|$)", work)
+                if m.group("t").strip(" .$")
+            ),
+            None,
+        )
         if target:
             target_text = re.sub(r"(?i)\b(?:worth|each|apiece|per person|valued at)\b", "", target.group("t")).strip()
             work = _drop(work, target.span())
@@ -266,9 +273,10 @@ class CreatingMixin:
             if not targets:
                 return False
         if not targets:
-            self.add(
+            index = self.add(
                 Action("create_record", {"object_type_name": "deals", "properties": props}, subject=props["dealname"])
             )
+            self.remember("deals", f"{SYM}{index}")
             return True
         for type_name, ref in targets:
             deal = dict(props)

@@ -26,7 +26,7 @@ _SPLIT = re.compile(
 )
 _AND_VERB = re.compile(
     r"(?:,\s*(?:and\s+)?|\s+and\s+)(?=(?:create|add|make|update|change|set|edit|mark|move|delete|"
-    r"remove|archive|find|show|list|log|assign|reassign|link|associate|schedule|remind|close|"
+    r"remove|archive|find|show|list|log|assign|reassign|link|associate|schedule|remind|"
     r"send|email|give|tell|how many|what|who|count)\b)",
     re.IGNORECASE,
 )
