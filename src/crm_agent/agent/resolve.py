@@ -26,6 +26,8 @@ class Ambiguous(CrmAgentError):
 
     def __init__(self, object_type_name: str, ref: str, candidates: list[CrmRecord]):
         self.candidates = candidates
+        self.object_type_name = object_type_name
+        self.ref = ref
         listed = "; ".join(describe(object_type_name, c) for c in candidates[:5])
         first = ref.split()[0] if ref.split() else ref
         super().__init__(

@@ -115,6 +115,8 @@ class AgentRunner:
         run.finished_at = self.settings.current_time()
         context["entities"] = _remember(context.get("entities", []), deps)
         context["last_group"] = _last_group(deps) or context.get("last_group")
+        nothing_written = not any(s.status == "succeeded" for s in deps.plan.writes())
+        context["pending"] = {**deps.pending, "message": text} if deps.pending and nothing_written else None
         await self.store.finish(
             run_id, status=run.status, reply=reply, finished_at=run.finished_at, conversation=(conversation.id, context)
         )
@@ -269,7 +271,8 @@ def _remember(entities: list[dict[str, Any]], deps: AgentDeps) -> list[dict[str,
 
 
 def _last_group(deps: AgentDeps) -> dict[str, Any] | None:
-    """The contacts (else companies, deals) this run created or named, for "all three" and "them"."""
+    """The contacts (else companies, deals) this run created or named, else the records it listed, for
+    "all three" and "them"."""
     for type_name in ("contacts", "companies", "deals"):
         ids = [
             str(s.result["id"])
@@ -279,6 +282,8 @@ def _last_group(deps: AgentDeps) -> dict[str, Any] | None:
         ids += [r.id for r in deps.mentioned if r.object_type == type_name and r.id.isdigit() and r.id not in ids]
         if ids:
             return {"type": type_name, "ids": ids}
+    if deps.listed and deps.listed[1]:
+        return {"type": deps.listed[0], "ids": deps.listed[1]}
     return None
 
 

@@ -42,6 +42,8 @@ class AgentDeps:
     questions: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
     mentioned: list[Ref] = field(default_factory=list)
+    listed: tuple[str, list[str]] | None = None
+    pending: dict[str, Any] | None = None
 
 
 class FilterSpec(BaseModel):
@@ -100,6 +102,20 @@ def _fail(exc: Exception, deps: AgentDeps) -> ToolFailed:
     message = str(exc)
     if isinstance(exc, Ambiguous | NotFound):
         deps.questions.append(message)
+    if isinstance(exc, Ambiguous):
+        deps.pending = {
+            "type": exc.object_type_name,
+            "ref": exc.ref,
+            "candidates": [
+                {
+                    "id": c.id,
+                    "label": label(exc.object_type_name, c.properties),
+                    "email": c.properties.get("email"),
+                    "company": c.properties.get("company") or c.properties.get("name"),
+                }
+                for c in exc.candidates[:10]
+            ],
+        }
     return ToolFailed(message)
 
 
@@ -154,6 +170,8 @@ async def search_records(
         raise _fail(exc, ctx.deps) from None
     if sort:
         found.sort(key=lambda r: _sort_key(r.properties.get(sort)), reverse=descending)
+    shown = found[: min(limit, 100)]
+    ctx.deps.listed = (records.object_type, [r.id for r in shown])
     _read(
         ctx,
         "search_records",
@@ -161,7 +179,7 @@ async def search_records(
         f"search {records.object_type}",
         {"total": total},
     )
-    return {"total": total, "results": [_summary(records.object_type, r) for r in found[: min(limit, 100)]]}
+    return {"total": total, "results": [_summary(records.object_type, r) for r in shown]}
 
 
 def _sort_key(value: str | None) -> tuple[int, Any]:

@@ -46,11 +46,14 @@ class AskingMixin:
             if match and await self._field_question(match.group("who"), prop or match.group("prop")):
                 return True
         notes = re.match(
+            r"(?i)^(?:what|which|any)\s+notes\s+(?:do we have|have we got|are there)?\s*(?:on|for|about)\s+(?P<a>.+)$",
+            t,
+        ) or re.match(
             r"(?i)^(?:read|show|list|get|pull up|what are)\s+(?:me\s+)?(?:the\s+)?(?:(?P<a>.+?)['’]s?\s+notes|notes"
             r"\s+(?:for|on|about)\s+(?P<b>.+))$",
             t,
         )
-        if notes and await self._notes_question(notes.group("a") or notes.group("b")):
+        if notes and await self._notes_question(notes.group("a") or notes.groupdict().get("b")):
             return True
         if await self._set_question(t):
             return True
@@ -71,9 +74,12 @@ class AskingMixin:
         if re.search(r"\bwe(?:'ve| have)? won\b|\bwon deals\b", low) and "deal" not in fold(set_text):
             set_text = f"{set_text} deals closed won"
         type_name = self.schema.object_type_in(set_text)
-        if not (summing or counting or listing) and type_name is None:
-            return False
-        parsed = parse_set(set_text, self.schema, self.today, type_name or "contacts")
+        if self.last_set is not None and re.search(r"\b(they|them|those|these|it)\b", low) and type_name is None:
+            parsed = self.last_set
+        else:
+            if not (summing or counting or listing) and type_name is None:
+                return False
+            parsed = parse_set(set_text, self.schema, self.today, type_name or "contacts")
         if parsed is None or (
             not (summing or counting or listing)
             and not parsed.filters
@@ -81,6 +87,7 @@ class AskingMixin:
             and not parsed.alternatives
         ):
             return False
+        self.last_set = parsed
         records = parsed.to_arg()
         description = parsed.describe()
         prop = "amount" if parsed.object_type == "deals" else "annualrevenue"

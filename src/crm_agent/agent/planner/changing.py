@@ -167,9 +167,13 @@ class ChangingMixin:
 
     async def link(self: Interpreter, text: str) -> bool:
         """``link Liam to Dunder Mifflin``, ``Fatima works at Umbrella Health``, ``associate it with Richard``."""
-        match = re.match(r"(?i)^(?:link|associate|connect|attach|tie)\s+(?P<a>.+?)\s+(?:to|with)\s+(?P<b>.+)$", text)
+        match = re.match(
+            r"(?i)^(?:link|associate|connect|attach|tie|add)\s+(?P<a>.+?)\s+(?:to|with)\s+(?P<b>.+)$", text
+        )
+        if match and text.lower().startswith("add") and not self.schema.object_type_in(match.group("b")):
+            return False
         works = re.match(
-            r"(?i)^(?P<a>.+?)\s+(?:now\s+)?(?:works at|works for|is at|is with|joined|moved to)\s+"
+            r"(?i)^(?P<a>.+?)\s+(?:now\s+)?(?:works at|works for|is at|is with|joined)\s+"
             r"(?P<b>.+?)(?:\s+now)?$",
             text,
         )
@@ -190,6 +194,8 @@ class ChangingMixin:
                 b_type = await self.guess_type(b_text)
         if a_type == b_type or (works and b_type != "companies"):
             return False
+        if works and fold(b_text) not in self.people and not await self.lookup("companies", b_text):
+            return False
         a_refs, b_refs = self.refs(a_text, a_type), self.refs(b_text, b_type)
         if not a_refs or not b_refs:
             return False
@@ -209,6 +215,8 @@ class ChangingMixin:
         """``mark the Acme deal as won``, ``move X to contract sent``, ``we lost the Pied Piper deal``."""
         patterns = [
             r"(?i)^(?:mark|set|move|update|change|put|switch|advance|bump)\s+(?P<deal>.+?)\s+(?:as|to|into|in|=)\s+"
+            r"(?P<stage>.+)$",
+            r"(?i)^(?:mark|set|move|update|change|put|switch|advance|bump)\s+(?P<deal>.+)\s+(?:as|to|into|in|=)\s+"
             r"(?P<stage>.+)$",
             r"(?i)^(?P<deal>.+?)\s+(?:is|was|has been|got|moved to|is now|went to|has moved to)\s+(?P<stage>.+)$",
             r"(?i)^(?:we|i|they)(?:\s+have|'ve)?\s+(?P<stage>won|lost|closed)\s+(?P<deal>.+?)$",
@@ -272,21 +280,23 @@ class ChangingMixin:
             if match and await self._update_items(match.group("who"), [(match.group("prop"), match.group("value"))]):
                 return True
         pairs = re.match(rf"(?i)^(?:{verb}\s+)?(?P<who>[^:,]+?)\s*(?::|,|\bwith\b|-)\s*(?P<pairs>.+)$", text)
-        if pairs:
-            items = []
-            for part in re.split(r"\s*(?:,|;|\band\b)\s*", pairs.group("pairs")):
-                item = re.match(
-                    r"(?i)^(?:the\s+|new\s+)?([\w -]+?)\s*(?:\bis now\b|\bis\b|\bto\b|=|:|\s)\s*(.+?)"
-                    r"(?:\s+now)?$",
-                    part.strip(),
-                )
-                if not item:
-                    items = []
-                    break
-                items.append((item.group(1), item.group(2)))
-            if items and await self._update_items(pairs.group("who"), items):
+        if pairs and not re.match(r"(?i)^(?:create|add|new|make|log|open)\b", pairs.group("who")):
+            items = [self._prop_value(part) for part in re.split(r"\s*(?:,|;|\band\b)\s*", pairs.group("pairs"))]
+            if items and all(items) and await self._update_items(pairs.group("who"), items):  # type: ignore[arg-type]
                 return True
         return await self._update_idioms(text)
+
+    def _prop_value(self: Interpreter, part: str) -> tuple[str, str] | None:
+        """``the city is Dallas`` / ``lead status in progress`` / ``phone: 555`` -> (property words, value)."""
+        text = re.sub(r"(?i)^(?:the|new|his|her|its|their)\s+", "", part.strip())
+        text = re.sub(r"(?i)\s+now$", "", text)
+        words = text.split()
+        for size in range(min(3, len(words) - 1), 0, -1):
+            name = " ".join(words[:size]).rstrip(":=")
+            if any(self.schema.property_named(t, name) for t in ("contacts", "companies", "deals", "tasks")):
+                value = re.sub(r"(?i)^(?:is now|is|to|=|:|should be)\s+", "", " ".join(words[size:]).lstrip(":= "))
+                return (name, value) if value else None
+        return None
 
     async def _update_idioms(self: Interpreter, text: str) -> bool:
         amount = re.match(

@@ -97,6 +97,10 @@ class CreatingMixin:
             if people and attr is not None:
                 people[-1][1].update(attr)
                 continue
+            at_company = re.fullmatch(r"(?i)(?:at|from|with|works at)\s+(.+)", item.strip())
+            if people and at_company:
+                people[-1][0].company = at_company.group(1).strip()
+                continue
             email = find_email(item)
             if people and email and item.strip(" ()<>") == email and not people[-1][0].email:
                 people[-1][0].email = email
@@ -132,7 +136,8 @@ class CreatingMixin:
                     self.people[fold(key)] = index
             refs.append(f"{SYM}{index}")
             self.remember("contacts", f"{SYM}{index}")
-        self.group = ("contacts", refs)
+        created_here = self.group and self.group[0] == "contacts" and all(r.startswith(SYM) for r in self.group[1])
+        self.group = ("contacts", (self.group[1] if created_here and self.group else []) + refs)
         return True
 
     def _contact_attribute(self: Interpreter, item: str) -> dict[str, Any] | None:

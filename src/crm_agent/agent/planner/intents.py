@@ -31,6 +31,10 @@ _FILLER = re.compile(
 )
 _TRAILER = re.compile(r"[\s,]*(?:\b(?:please|pls|thanks|thank you|now|asap|too|as well)\b[\s,.!]*)+$", re.IGNORECASE)
 _IMPLIED_CREATE = re.compile(r"(?i)^(?:a|an|another|one more)\s+(?:new\s+)?(?:contact|company|deal|task|note|lead)\b")
+_QUESTION_START = re.compile(
+    r"(?i)^(?:how|what|what's|whats|who|who's|which|when|where|list|show|find|display|"
+    r"count|are there|is there|do we|does|did|pull up|look up|lookup|search|read|tell me|give me)\b"
+)
 _VERB_START = re.compile(
     r"(?i)^(create|add|new|make|update|change|set|edit|mark|move|delete|remove|archive|assign|"
     r"reassign|link|associate|show|list|find|look|who|what|how|which|log|bump|push|give|tell)\b"
@@ -52,6 +56,7 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin):
     last: dict[str, str] = field(default_factory=dict)
     last_owner: OwnerRecord | None = None
     last_verb: str | None = None
+    last_set: Any = None
 
     def add(self, action: Action) -> int:
         """Append an action; its ``needs`` are the ``@@N`` references in its arguments."""
@@ -145,11 +150,15 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin):
             return
         if self.last_verb and not _VERB_START.match(text) and await self._dispatch(f"{self.last_verb} {text}"):
             return
+        if re.fullmatch(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}", text) and await self.question(f"look up {text}"):
+            return
         if await self._narrative(text):
             return
         self.unknown.append(clause.strip())
 
     async def _dispatch(self, text: str) -> bool:
+        if _QUESTION_START.match(text):
+            return await self.question(text)
         for handler in (
             self.note,
             self.task,

@@ -8,6 +8,7 @@ zero tokens and never calls the network.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic_ai import ModelResponse, RequestUsage, TextPart, ToolCallPart, ToolReturnPart
@@ -24,6 +25,7 @@ from crm_agent.crm import directory
 from crm_agent.crm.objects import object_type
 from crm_agent.crm.schemas import SearchRequest
 from crm_agent.crm.service import LocalCrm
+from crm_agent.crm.values import fold
 
 _TYPES = ("contacts", "companies", "deals", "tasks", "notes")
 PLAN_ONLY = "Plan ready."  # the final text when there is nothing to say beyond the steps (a model may not be silent)
@@ -67,7 +69,10 @@ class RulesPlanner:
         last = messages[-1]
         assert isinstance(last, ModelRequest)
         if self.actions is None:
-            prompt = next((p.content for p in last.parts if isinstance(p, UserPromptPart)), "")
+            prompt = answer_pending(
+                str(next((p.content for p in last.parts if isinstance(p, UserPromptPart)), "")),
+                self.context.get("pending"),
+            )
             today = self.settings.current_time().astimezone(self.settings.tz).date()
             interpreter = Interpreter(self.schema, today, self.context, self._exists)
             for clause in split_clauses(str(prompt)):
@@ -235,3 +240,33 @@ def _substitute(value: Any, handles: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [_substitute(v, handles) for v in value]
     return value
+
+
+_ORDINALS = {"first": 0, "1": 0, "1st": 0, "second": 1, "2": 1, "2nd": 1, "third": 2, "3": 2, "3rd": 2}
+
+
+def answer_pending(message: str, pending: dict[str, Any] | None) -> str:
+    """If ``message`` answers the previous turn's "which Greg?" by naming one candidate ("Greg Hall", "the
+    one at Globex", "the second one"), the earlier request with that record spelled out; else ``message``."""
+    if not pending or not pending.get("message"):
+        return message
+    text = fold(message).strip(" .!?")
+    text = re.sub(r"^(?:i mean|i meant|the one|that one|it's|its|it is|use|pick)\s*", "", text).strip()
+    candidates = pending["candidates"]
+    chosen = None
+    ordinal = re.fullmatch(r"(?:the\s+)?(\w+)(?:\s+one)?", text)
+    if ordinal and ordinal.group(1) in _ORDINALS and _ORDINALS[ordinal.group(1)] < len(candidates):
+        chosen = candidates[_ORDINALS[ordinal.group(1)]]
+    for candidate in candidates:
+        names = {fold(candidate["label"]), fold(candidate.get("email") or "~")}
+        place = re.sub(r"^(?:at|from|with|of|who works at)\s+", "", text)
+        company = fold(candidate.get("company") or "~")
+        domain = fold((candidate.get("email") or "~").split("@")[-1])
+        if text in names or (place and (place == company or place in company.split() or place == domain.split(".")[0])):
+            if chosen is not None and chosen is not candidate:
+                return message
+            chosen = candidate
+    if chosen is None:
+        return message
+    spelled = chosen.get("email") if pending["type"] == "contacts" and chosen.get("email") else chosen["label"]
+    return re.sub(rf"(?i)\b{re.escape(pending['ref'])}\b", spelled, pending["message"], count=1)

@@ -59,7 +59,7 @@ STAGE_SYNONYMS = {
         "dmbi",
         "decision maker",
     ],
-    "contractsent": ["contract sent", "contract", "proposal sent", "proposal"],
+    "contractsent": ["contract sent", "proposal sent", "sent the contract", "sent contract"],
 }
 LIFECYCLE_SYNONYMS = {
     "subscriber": ["subscriber"],
@@ -181,9 +181,24 @@ class Schema:
         forms += [(v, s) for v, words in synonyms.items() for s in words]
         folded = fold(text)
         for value, form in sorted(forms, key=lambda f: -len(f[1])):
-            if re.search(rf"(?<![\w-]){re.escape(form.replace('_', ' '))}(?![\w-])", folded.replace("_", " ")):
+            if re.search(rf"(?<![\w-]){re.escape(form.replace('_', ' '))}(?:s|es)?(?![\w-])", folded.replace("_", " ")):
                 return value
         return None
+
+    def options_in(self, type_name: str, prop: str, text: str) -> list[str]:
+        """Every option of ``prop`` named in ``text`` ("leads or MQLs" -> lead, marketingqualifiedlead)."""
+        found: list[str] = []
+        remaining = text
+        while True:
+            value = self.option_in(type_name, prop, remaining)
+            if value is None or value in found:
+                return found
+            found.append(value)
+            defn = self.properties[type_name][prop]
+            synonyms = {"lifecyclestage": LIFECYCLE_SYNONYMS, "hs_lead_status": LEAD_STATUS_SYNONYMS}.get(prop, {})
+            forms = {fold(value), *(fold(lbl) for v, lbl in defn.options if v == value), *synonyms.get(value, [])}
+            for form in sorted(forms, key=len, reverse=True):
+                remaining = re.sub(rf"(?i)(?<![\w-]){re.escape(form)}(?:s|es)?(?![\w-])", " ", fold(remaining))
 
     def property_named(self, type_name: str, words: str) -> str | None:
         """The property a phrase names: synonym, label or internal name (custom properties included)."""

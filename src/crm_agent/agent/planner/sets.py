@@ -91,7 +91,16 @@ def parse_set(text: str, schema: Schema, today: date, default_type: str = "conta
     found = ParsedSet(object_type=otype)
     words: list[str] = []
     criteria = 0
-    if otype == "contacts":
+    lifecycles = (
+        schema.options_in("contacts", "lifecyclestage", re.sub(r"(?i)lead status", "", text))
+        if otype == "contacts"
+        else []
+    )
+    if otype == "contacts" and len(lifecycles) > 1:
+        found.filters.append(_f("lifecyclestage", "IN", values=lifecycles))
+        words.append(f"contacts that are {' or '.join(lifecycles)}")
+        criteria += 1
+    elif otype == "contacts":
         if re.search(r"\bleads?\b", t) and "lead status" not in t:
             found.filters.append(_f("lifecyclestage", "EQ", "lead"))
             words.append("leads")
@@ -151,6 +160,18 @@ def parse_set(text: str, schema: Schema, today: date, default_type: str = "conta
             words.append("tasks")
     else:
         words.append(otype)
+    criteria += _custom_options(text, otype, schema, found, words)
+    if otype == "companies":
+        industry = re.search(
+            r"(?i)\b(?:in\s+(?:the\s+)?(?P<a>[\w&-]+(?:\s+[\w&-]+)?)\s+(?:industry|sector|space)|"
+            r"(?P<b>[\w&-]+)\s+(?:companies|accounts|businesses|firms))\b",
+            text,
+        )
+        word = industry and (industry.group("a") or industry.group("b"))
+        if word and fold(word) not in _NOT_INDUSTRY and not schema.owner_in(word):
+            found.filters.append(_f("industry", "EQ", word))
+            words.append(f"in {word.lower()}")
+            criteria += 1
     criteria += _owner(text, schema, found, words)
     criteria += _amount(text, otype, found, words)
     criteria += _dates(text, otype, today, found, words)
@@ -159,6 +180,48 @@ def parse_set(text: str, schema: Schema, today: date, default_type: str = "conta
     if criteria == 0 and schema.object_type_in(text) is None:
         return None
     return found
+
+
+_NOT_INDUSTRY = {
+    "the",
+    "all",
+    "our",
+    "my",
+    "many",
+    "which",
+    "what",
+    "any",
+    "those",
+    "these",
+    "new",
+    "open",
+    "big",
+    "biggest",
+    "largest",
+    "top",
+    "list",
+    "show",
+    "of",
+    "other",
+    "some",
+    "every",
+    "customer",
+    "target",
+}
+
+
+def _custom_options(text: str, otype: str, schema: Schema, found: ParsedSet, words: list[str]) -> int:
+    """Filters on custom enumeration properties whose options the text names ("prefer WhatsApp")."""
+    count = 0
+    for name, defn in schema.properties.get(otype, {}).items():
+        if not defn.custom or defn.type != "enumeration":
+            continue
+        value = schema.option_in(otype, name, text)
+        if value:
+            found.filters.append(_f(name, "EQ", value))
+            words.append(f"with {defn.label.lower()} {value}")
+            count += 1
+    return count
 
 
 def _stages(text: str, schema: Schema) -> list[str]:

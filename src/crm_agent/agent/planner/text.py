@@ -24,8 +24,12 @@ _SPLIT = re.compile(
     r",\s*plus\s+|\s+and\s+also\s+|\s+also\s+(?=(?:" + VERBS + r")\b))\s*",
     re.IGNORECASE,
 )
+_SUBJECT_CLAUSE = re.compile(
+    r",\s*(?:and\s+)?(?=[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?\s+(?:is|has|had|was|will|moved|became|works|joined|takes|took|"
+    r"just|finally|wants|said|signed|accepted|declined)\b)"
+)
 _AND_VERB = re.compile(
-    r"(?:,\s*(?:and\s+)?|\s+and\s+)(?=(?:create|add|make|update|change|set|edit|mark|move|delete|"
+    r"(?:,\s*(?:and\s+)?|\s+and\s+)(?=(?:(?:a|an|another)\s+(?:new\s+)?(?:contact|company|deal|task|note)\b|create|add|make|update|change|set|edit|mark|move|delete|"
     r"remove|archive|find|show|list|log|assign|reassign|link|associate|schedule|remind|"
     r"send|email|give|tell|how many|what|who|count)\b)",
     re.IGNORECASE,
@@ -38,7 +42,7 @@ def split_clauses(message: str) -> list[str]:
     for chunk in _SPLIT.split(message):
         if not chunk or not chunk.strip():
             continue
-        pieces = [p for p in _AND_VERB.split(chunk) if p and p.strip()]
+        pieces = [q for p in _SUBJECT_CLAUSE.split(chunk) for q in _AND_VERB.split(p) if q and q.strip()]
         parts += [p.strip(" ,.;") for p in pieces]
     return [p for p in parts if p]
 

@@ -228,6 +228,9 @@ def day_bounds(first: date, last: date) -> tuple[str, str]:
 
 def find_email(text: str) -> str | None:
     """The first thing that looks like an e-mail address (possibly invalid, e.g. ``grace@``)."""
+    token = re.search(r"[^\s,;()<>\[\]\"]*@[^\s,;()<>\[\]\"]*", text)
+    if token:
+        return token.group(0).rstrip(".:")
     match = EMAIL_RE.search(text)
     return match.group(0).rstrip(".,;:") if match else None
 
