@@ -87,3 +87,23 @@ async def test_every_write_is_audited_with_run_and_step(empty_runner: AgentRunne
         entries = (await session.scalars(select(AuditEntry).where(AuditEntry.run_id == view.id))).all()
     assert {e.actor for e in entries} == {"tester"}
     assert {e.step for e in entries} == {1, 2, 3, 4}
+
+
+async def test_email_summary_is_a_draft_covering_the_new_deal(empty_runner: AgentRunner) -> None:
+    from crm_agent.crm.service import LocalCrm
+    from crm_agent.outreach.service import OutreachService
+
+    settings = empty_runner.settings.model_copy(update={"email_notify_to": "me@x.com"})
+    runner = AgentRunner(LocalCrm(empty_runner.crm.sessions, settings), settings)
+    view = await runner.run(
+        "Create a contact for David (david@tech.com), create a deal for him worth $10,000, then "
+        "send me an email summary of all deals created today",
+        actor="tester",
+    )
+    assert view.status == "succeeded", view.reply
+    assert [s.tool for s in view.steps if s.risk != "read"] == ["create_record", "create_record", "draft_email"]
+    drafts = await OutreachService(runner.crm).pending()
+    assert len(drafts) == 1
+    assert drafts[0].status == "pending"
+    assert [r.email for r in drafts[0].recipients] == ["me@x.com"]
+    assert "David deal" in drafts[0].body

@@ -19,9 +19,11 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from crm_agent import audit
 from crm_agent.agent.plan import Plan, Step, substitute
-from crm_agent.crm.schemas import CrmRecord, RecordInput
+from crm_agent.agent.tools import RecordSet
+from crm_agent.crm.schemas import CrmRecord, FilterGroup, RecordInput, SearchRequest
 from crm_agent.crm.service import LocalCrm
 from crm_agent.errors import CrmAgentError
+from crm_agent.outreach.service import OutreachService
 
 TRANSIENT = (OperationalError, DBAPIError, ConnectionError, TimeoutError)
 StepCallback = Callable[[Step], Awaitable[None]]
@@ -112,6 +114,43 @@ async def _archive_many(crm: LocalCrm, args: dict[str, Any]) -> dict[str, Any]:
     return {"archived": len(done), "ids": done, "errors": errors}
 
 
+async def _email(crm: LocalCrm, args: dict[str, Any]) -> dict[str, Any]:
+    outreach = OutreachService(crm)
+    actor = audit.current_write_context.get().actor
+    if args.get("records"):
+        request = SearchRequest(
+            filterGroups=[
+                FilterGroup(filters=[f.to_filter() for f in group])
+                for group in RecordSet(**args["records"]).filter_groups
+                if group
+            ]
+        )
+        draft = await outreach.summary_of_search(
+            args["records"]["object_type"], request, title=args.get("title"), to=args.get("to") or None, actor=actor
+        )
+    elif args.get("template"):
+        draft = await outreach.draft_from_template(
+            args["template"],
+            to=args.get("to") or None,
+            contact_id=args.get("contact_id"),
+            deal_id=args.get("deal_id"),
+            variables=args.get("variables"),
+            actor=actor,
+        )
+    else:
+        draft = await outreach.create_draft(
+            args["to"], args["subject"], args["body"], args.get("category", "sales"), actor=actor
+        )
+    return {
+        "id": str(draft.id),
+        "draft_id": draft.id,
+        "status": draft.status,
+        "subject": draft.subject,
+        "to": [r.email for r in draft.recipients],
+        "blocked": draft.blocked,
+    }
+
+
 HANDLERS: dict[str, Callable[[LocalCrm, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
     "create_record": _create,
     "update_record": _update,
@@ -119,6 +158,7 @@ HANDLERS: dict[str, Callable[[LocalCrm, dict[str, Any]], Awaitable[dict[str, Any
     "associate_records": _associate,
     "update_records": _update_many,
     "archive_records": _archive_many,
+    "draft_email": _email,
 }
 
 
@@ -166,7 +206,7 @@ async def execute(
     todo = [s for s in plan.steps if s.risk != "read" and s.status in runnable_states]
     waiting = {s.position for s in todo}
     while todo:
-        ready = [s for s in todo if not any(d in waiting for d in s.depends_on)]
+        ready = [s for s in todo if not any(d in waiting for d in [*s.depends_on, *s.after])]
         for step in ready:
             bad = [d for d in step.depends_on if by_pos[d].status != "succeeded"]
             if bad:

@@ -27,6 +27,7 @@ class Step:
     object_type: str | None = None
     handle: str | None = None
     label: str = ""
+    after: list[int] = field(default_factory=list)
     depends_on: list[int] = field(default_factory=list)
     status: str = "planned"
     result: Any = None
@@ -76,6 +77,8 @@ class Plan:
         label: str = "",
     ) -> Step:
         """Append a step; a step that creates a record gets a new handle named after ``singular``, and
+        an outbound step (an e-mail) runs after every earlier write, whatever their outcome, so that a
+        summary sees what the request changed. Also
         ``label`` names that record for later steps ("Sarah Smith").
 
         Raises ValueError when ``args`` mention a handle that no earlier step created.
@@ -100,6 +103,7 @@ class Plan:
             handle=handle,
             depends_on=sorted(set(depends)),
             label=label,
+            after=[s.position for s in self.steps if s.risk != "read"] if risk == "outbound" else [],
         )
         self.steps.append(step)
         return step

@@ -5,7 +5,9 @@
 - ``destructive``: archives (HubSpot's delete) and bulk changes over more than ``BULK_APPROVAL_THRESHOLD``
   records; wait for an operator's approval even in ``auto`` mode (ARCHITECTURE.md: "Deletes are archives
   and need approval by default").
-- ``outbound``: e-mail; always a draft for approval unless a playbook is allowed to send.
+- ``outbound``: e-mail. In ``auto`` mode the step runs at once, but all it does is put a draft in the
+  approvals inbox (:mod:`crm_agent.outreach`): sending always needs an operator (or a playbook allowed
+  to send within quotas), and compliance, suppression and quotas are checked again at send time.
 
 ``review`` mode holds every write for one approval of the whole plan; ``dry-run`` never writes.
 Nothing the model says (or text found in CRM data) changes these rules.
@@ -24,7 +26,7 @@ def needs_approval(step: Step, mode: str) -> bool:
         return False
     if mode == "review":
         return True
-    return step.risk in {"destructive", "outbound"}
+    return step.risk == "destructive"
 
 
 def decide(steps: list[Step], mode: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from crm_agent.agent.plan import Step
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
-_PAST = {"create": "created", "update": "updated", "archive": "archived", "associate": "associated"}
+_PAST = {"draft": "drafted", "create": "created", "update": "updated", "archive": "archived", "associate": "associated"}
 
 
 def _verb_rest(description: str) -> tuple[str, str]:
@@ -20,6 +20,14 @@ def step_line(step: Step, mode: str) -> str:
     verb, rest = _verb_rest(step.description)
     if step.status == "succeeded":
         extra = ""
+        if step.tool == "draft_email" and isinstance(step.result, dict):
+            blocked = step.result.get("blocked") or []
+            extra = (
+                f" (draft {step.result['draft_id']}, blocked: {'; '.join(blocked)})"
+                if blocked
+                else f" (draft {step.result['draft_id']} waits for approval: "
+                f"`crm-agent drafts approve {step.result['draft_id']}`)"
+            )
         if isinstance(step.result, dict) and step.result.get("errors"):
             extra = f" ({len(step.result['errors'])} failed: {'; '.join(step.result['errors'][:3])})"
         return f"{_PAST.get(verb, verb + 'd')} {rest}{extra}"

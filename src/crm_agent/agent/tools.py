@@ -467,4 +467,99 @@ async def archive_records(ctx: RunContext[AgentDeps], records: RecordSet, descri
     return {"step": step.position, "count": count, "records": names[:20], "needs_approval": True}
 
 
-READ_TOOLS = {"search_records", "get_record", "summarize_records", "list_owners"}
+EmailCategory = Literal["transactional", "notification", "sales", "marketing"]
+
+
+async def _recipients(deps: AgentDeps, to: list[str]) -> tuple[list[str], list[str]]:
+    """Addresses stay as typed; anything else names a contact (handles allowed), returned as ids."""
+    ids, names = [], []
+    for item in to:
+        if "@" in item:
+            ids.append(item)
+            names.append(item)
+            continue
+        found = await resolve(deps.crm, deps.plan, "contacts", item, deps.remembered)
+        ids.append(found.id)
+        names.append(found.label)
+    return ids, names
+
+
+@toolset.tool(sequential=True)
+async def draft_email(
+    ctx: RunContext[AgentDeps], to: list[str], subject: str, body: str, category: EmailCategory = "sales"
+) -> dict[str, Any]:
+    """Plan an e-mail draft to contacts (by name, id or handle) or addresses. It is only a draft: an operator
+    approves it before anything is sent. Sales and marketing mail gets an unsubscribe link."""
+    try:
+        ids, names = await _recipients(ctx.deps, to)
+    except CrmAgentError as exc:
+        raise _fail(exc, ctx.deps) from None
+    step = _plan(
+        ctx.deps,
+        "draft_email",
+        {"to": ids, "subject": subject, "body": body, "category": category},
+        f'draft email "{subject}" to {", ".join(names)}',
+        "outbound",
+        "emails",
+    )
+    return {"step": step.position, "planned": step.description}
+
+
+@toolset.tool(sequential=True)
+async def draft_template_email(
+    ctx: RunContext[AgentDeps],
+    template: str,
+    to: list[str] | None = None,
+    contact: str | None = None,
+    deal: str | None = None,
+    variables: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Plan a draft from a template: contact_created, deal_created, deal_stage_changed, daily_summary,
+    deals_created_today, follow_up, meeting_request. contact/deal name the records it is about (handles
+    allowed). Without ``to`` notifications go to the configured notification address."""
+    deps = ctx.deps
+    try:
+        ids, names = await _recipients(deps, to or [])
+        contact_ref = await resolve(deps.crm, deps.plan, "contacts", contact, deps.remembered) if contact else None
+        deal_ref = await resolve(deps.crm, deps.plan, "deals", deal, deps.remembered) if deal else None
+    except CrmAgentError as exc:
+        raise _fail(exc, deps) from None
+    about = " ".join(r.label for r in (contact_ref, deal_ref) if r)
+    target = ", ".join(names) if names else "the notification address"
+    step = _plan(
+        deps,
+        "draft_email",
+        {
+            "template": template,
+            "to": ids,
+            "variables": variables or {},
+            "contact_id": contact_ref.id if contact_ref else None,
+            "deal_id": deal_ref.id if deal_ref else None,
+        },
+        f"draft email {template.replace('_', ' ')}{f' about {about}' if about else ''} to {target}",
+        "outbound",
+        "emails",
+    )
+    return {"step": step.position, "planned": step.description}
+
+
+@toolset.tool(sequential=True)
+async def email_search_summary(
+    ctx: RunContext[AgentDeps], records: RecordSet, to: list[str] | None = None, title: str | None = None
+) -> dict[str, Any]:
+    """Plan a draft summarizing the records of a set (e.g. deals created today), computed when the plan runs,
+    after this request's other changes. Without ``to`` it goes to the configured notification address."""
+    try:
+        ids, names = await _recipients(ctx.deps, to or [])
+    except CrmAgentError as exc:
+        raise _fail(exc, ctx.deps) from None
+    subject = title or f"Summary of {records.object_type}"
+    step = _plan(
+        ctx.deps,
+        "draft_email",
+        {"records": records.model_dump(exclude_none=True), "to": ids, "title": subject},
+        f'draft email summary "{subject}" to {", ".join(names) if names else "the notification address"}',
+        "outbound",
+        "emails",
+    )
+    return {"step": step.position, "planned": step.description}

@@ -16,6 +16,8 @@ from crm_agent.cli.agent import show_run
 from crm_agent.cli.context import console, run, settings
 from crm_agent.config import Settings
 from crm_agent.demo_data import DEMO_NOW, load_demo
+from crm_agent.outreach.service import OutreachService
+from crm_agent.outreach.transports import OutboxMessage
 
 REQUESTS = [
     (
@@ -29,13 +31,14 @@ REQUESTS = [
         "(charlie@startup.com), then update Alice's phone to 555-1234",
     ),
     (
-        "Seed 000, a reference within the message",
-        "Create a contact for David Wilson (david@tech.com), create a deal for him worth $10,000",
+        "Seed 000, a reference within the message, and an e-mail summary (a draft for approval, not sent)",
+        "Create a contact for David Wilson (david@tech.com), create a deal for him worth $10,000, then send me an "
+        "email summary of all deals created today",
     ),
     (
         "Seed 000, partial success: Grace's email is invalid, so her deal is skipped",
-        "Create contacts for Eve Johnson "
-        "(eve@example.com), Frank Miller (frank@example.com), and Grace Davis (grace@), then create deals for all three",
+        "Create contacts for Eve Johnson (eve@example.com), Frank Miller (frank@example.com), and Grace Davis "
+        "(grace@), then create deals for all three",
     ),
     ("A question answered from the CRM", "How many open deals does Raj have?"),
     ("An aggregate", "What's the total value of deals in contract sent?"),
@@ -45,7 +48,7 @@ REQUESTS = [
 ]
 
 
-async def _demo(cfg: Settings) -> list[tuple[str, RunView]]:
+async def _demo(cfg: Settings) -> tuple[list[tuple[str, RunView]], list[OutboxMessage]]:
     runner = await AgentRunner.connect(cfg)
     await load_demo(runner.crm)
     shown: list[tuple[str, RunView]] = []
@@ -54,13 +57,24 @@ async def _demo(cfg: Settings) -> list[tuple[str, RunView]]:
         view = await runner.run(message, actor="demo", mode="auto", conversation_id=conversation)
         conversation = view.conversation_id
         shown.append((f"{title}\n> {message}", view))
+    notify = await runner.run("Create a contact for Lena Park (lena@park.io) and notify me", actor="demo")
+    shown.append(
+        (
+            "A notification drafted after an operation\n> Create a contact for Lena Park (lena@park.io) and notify me",
+            notify,
+        )
+    )
+    outreach = OutreachService(runner.crm)
+    drafts = [s.result["draft_id"] for s in notify.steps if s.tool == "draft_email" and s.status == "succeeded"]
+    for draft_id in drafts:
+        await outreach.approve(draft_id, actor="operator")
     review = await runner.run("Archive all customers not contacted in 3 weeks", actor="demo", mode="review")
     shown.append(
         ("Review mode: the whole plan waits for one approval\n> Archive all customers not contacted in 3 weeks", review)
     )
     shown.append(("Approved by an operator", await runner.approve(review.id, actor="operator")))
     shown.append(("Undo: the archived customers come back", await runner.undo(review.id, actor="operator")))
-    return shown
+    return shown, outreach.outbox()
 
 
 def demo(
@@ -78,14 +92,19 @@ def demo(
             "database_url": None,
             "now": Settings(_env_file=None, now=DEMO_NOW).now,
             "model": "rules",
+            "email_notify_to": base.email_notify_to or "you@brightline.io",
         }
     )
     started = time.perf_counter()
-    shown = run(lambda: _demo(cfg))
+    shown, outbox = run(lambda: _demo(cfg))
     for title, view in shown:
         console.print(Rule())
         console.print(f"[bold]{title}[/bold]", highlight=False)
         show_run(view, False)
+    console.print(Rule())
+    console.print("[bold]The notification, approved by the operator, is in the local outbox (Maildir):[/bold]")
+    for message in outbox:
+        console.print(f'  to {", ".join(message.to)}: "{message.subject}"  ({message.path})', highlight=False)
     console.print(Rule())
     console.print(
         f"Demo finished in {time.perf_counter() - started:.1f} s. Explore it with:\n"

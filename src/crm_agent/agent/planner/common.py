@@ -23,7 +23,8 @@ class Action:
     """A tool call to make; ``needs`` are the indices of actions whose handles its arguments use.
 
     For reads, ``question`` describes what was asked and ``style`` how to answer (count, sum, list, top,
-    field, summary).
+    field, summary). A ``barrier`` action (an e-mail about what the message changed) is planned only
+    after every action before it.
     """
 
     tool: str
@@ -33,6 +34,7 @@ class Action:
     question: str | None = None
     subject: str = ""
     style: str = ""
+    barrier: bool = False
 
 
 def strings_in(value: Any) -> list[str]:

@@ -19,6 +19,7 @@ from crm_agent.agent.planner.asking import AskingMixin
 from crm_agent.agent.planner.changing import ChangingMixin
 from crm_agent.agent.planner.common import EXAMPLES, GROUP_WORDS, SINGLE_WORDS, SYM, Action, strings_in
 from crm_agent.agent.planner.creating import CreatingMixin
+from crm_agent.agent.planner.emailing import EmailingMixin
 from crm_agent.agent.planner.schema import Schema
 from crm_agent.crm.schemas import OwnerRecord
 from crm_agent.crm.values import fold
@@ -42,7 +43,7 @@ _VERB_START = re.compile(
 
 
 @dataclass
-class Interpreter(CreatingMixin, ChangingMixin, AskingMixin):
+class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin):
     """Interprets the clauses of one message against the CRM's schema and the conversation so far."""
 
     schema: Schema
@@ -160,6 +161,7 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin):
         if _QUESTION_START.match(text):
             return await self.question(text)
         for handler in (
+            self.email,
             self.note,
             self.task,
             self.create,

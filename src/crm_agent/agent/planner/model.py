@@ -102,10 +102,13 @@ class RulesPlanner:
                 continue
             if any(n not in self.results for n in action.needs):
                 continue
+            if action.barrier and any(n not in self.results for n in range(index)):
+                continue
             handles = {n: self._handle(n) for n in action.needs}
             missing = [n for n, h in handles.items() if h is None]
             self.emitted.add(index)
             if missing:
+                self.results[index] = ("dropped", None)
                 self.dropped.append(
                     f"Did not plan {action.tool.replace('_', ' ')} for "
                     f"{self.actions[missing[0]].subject or 'a record'}: that record could not be "

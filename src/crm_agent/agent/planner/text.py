@@ -31,7 +31,7 @@ _SUBJECT_CLAUSE = re.compile(
 _AND_VERB = re.compile(
     r"(?:,\s*(?:and\s+)?|\s+and\s+)(?=(?:(?:a|an|another)\s+(?:new\s+)?(?:contact|company|deal|task|note)\b|create|add|make|update|change|set|edit|mark|move|delete|"
     r"remove|archive|find|show|list|log|assign|reassign|link|associate|schedule|remind|"
-    r"send|email|give|tell|how many|what|who|count)\b)",
+    r"send|email|give|tell|notify|let me know|how many|what|who|count)\b)",
     re.IGNORECASE,
 )
 
