@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 _TYPES = {"contacts", "companies", "deals", "tasks", "notes"}
 _SET_WORDS = re.compile(
-    r"(?i)\b(all|every|each|any)\b|\b(contacts|deals|companies|leads|customers|tasks|notes|"
+    r"(?i)\b(all|every|each|any|everything|everyone|everybody)\b|\b(contacts|deals|companies|leads|customers|tasks|notes|"
     r"accounts|opportunities|prospects)\b"
 )
 _UPDATE_VERB = r"(?:update|change|set|edit|correct|fix|modify|make)"
@@ -70,7 +70,7 @@ class ChangingMixin:
         type_name = type_hint or self.schema.object_type_in(target)
         if _SET_WORDS.search(target) and not re.fullmatch(SINGLE_WORDS, low):
             parsed = parse_set(target, self.schema, self.today, type_name or "contacts")
-            if parsed is None:
+            if parsed is None or not (parsed.filters or parsed.alternatives or parsed.associated_with):
                 return False
             args: dict[str, Any] = {"records": parsed.to_arg(), "description": parsed.describe()}
             if archive:
@@ -101,7 +101,8 @@ class ChangingMixin:
     async def archive(self: Interpreter, text: str) -> bool:
         """``delete X``, ``remove all lost deals``, ``X is no longer a customer``."""
         match = re.match(
-            r"(?i)^(?:delete|remove|archive|drop|get rid of|trash|erase)\s+(.+?)(?:\s+from (?:the )?crm)?$", text
+            r"(?i)^(?:delete|remove|archive|drop|get rid of|trash|erase|kill|scrap|nuke)\s+(.+?)(?:\s+from (?:the )?crm)?$",
+            text,
         )
         no_longer = re.match(
             r"(?i)^(.+?)\s+(?:is|are)\s+no longer\s+(?:a |an |our )?(?:customers?|clients?|with us|"

@@ -26,8 +26,8 @@ from crm_agent.crm.values import fold
 
 Lookup = Callable[[str, str], Awaitable[bool]]
 _FILLER = re.compile(
-    r"^(?:(?:please|pls|ok|okay|hey|hi|so|and|also|then|now|next|finally|lastly|can you|could you|"
-    r"would you|i need you to|i want you to|go ahead and|let's|lets)\b[\s,]*)+",
+    r"^(?:(?:please|pls|plz|ok|okay|hey|hi|so|and|also|then|now|next|finally|lastly|can you|can u|could you|could u|"
+    r"would you|would u|i need you to|i want you to|go ahead and|let's|lets|quick one|quickly)\b[\s,:]*)+",
     re.IGNORECASE,
 )
 _TRAILER = re.compile(r"[\s,]*(?:\b(?:please|pls|thanks|thank you|now|asap|too|as well)\b[\s,.!]*)+$", re.IGNORECASE)
@@ -138,8 +138,9 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin):
         return "contacts"
 
     # dispatch -----------------------------------------------------------------------------
-    async def interpret(self, clause: str) -> None:
-        """Turn one clause into actions (or record it as not understood)."""
+    async def interpret(self, clause: str, pronoun_follows: bool = False) -> None:
+        """Turn one clause into actions (or record it as not understood). A clause that only names someone
+        ("Tom is leaving") is accepted when ``pronoun_follows`` (the next clause says "his", "her", "their")."""
         text = _TRAILER.sub("", _FILLER.sub("", clause.strip())).strip(" .!")
         if not text:
             return
@@ -153,7 +154,7 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin):
             return
         if re.fullmatch(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}", text) and await self.question(f"look up {text}"):
             return
-        if await self._narrative(text):
+        if pronoun_follows and await self._narrative(text):
             return
         self.unknown.append(clause.strip())
 
@@ -195,6 +196,10 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin):
         if owner and not found:
             self.last_owner = owner[0]
             found = True
+        for name in names if not found else []:
+            if await self.lookup("companies", name):
+                self.remember("companies", name)
+                return True
         return found
 
 

@@ -75,8 +75,12 @@ class RulesPlanner:
             )
             today = self.settings.current_time().astimezone(self.settings.tz).date()
             interpreter = Interpreter(self.schema, today, self.context, self._exists)
-            for clause in split_clauses(str(prompt)):
-                await interpreter.interpret(clause)
+            clauses = split_clauses(str(prompt))
+            for index, clause in enumerate(clauses):
+                following = clauses[index + 1] if index + 1 < len(clauses) else ""
+                await interpreter.interpret(
+                    clause, bool(re.search(r"(?i)\b(his|her|him|their|them|they|its|it)\b", following))
+                )
             self.actions, self.unknown = interpreter.actions, interpreter.unknown
         for part in last.parts:
             if isinstance(part, ToolReturnPart) and part.tool_call_id.startswith("a"):
