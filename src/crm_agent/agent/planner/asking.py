@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from crm_agent.agent.planner.common import SYM, Action
-from crm_agent.agent.planner.sets import parse_set
+from crm_agent.agent.planner.sets import StoredSet, parse_set
 from crm_agent.crm.values import fold
 
 if TYPE_CHECKING:
@@ -45,6 +45,27 @@ class AskingMixin:
             match = re.match(pattern, t)
             if match and await self._field_question(match.group("who"), prop or match.group("prop")):
                 return True
+        on_deal = re.match(
+            r"(?i)^(?:who(?:'s| is| are)|which contacts? (?:is|are))\s+(?:the\s+)?(?:contacts?|people|person|"
+            r"buyers?|champions?)\s+(?:on|for|at)\s+(?P<deal>.+)$",
+            t,
+        )
+        if on_deal:
+            deal = re.sub(r"(?i)^(?:the|our)\s+|\s+deal$", "", on_deal.group("deal").strip())
+            type_name = (
+                "deals" if await self.lookup("deals", deal) or "deal" in on_deal.group("deal").lower() else "companies"
+            )
+            records = {"object_type": "contacts", "associated_with": {"object_type": type_name, "ref": deal}}
+            self.add(
+                Action(
+                    "search_records",
+                    {"records": records, "limit": 50},
+                    read=True,
+                    question=f"contacts on {deal}",
+                    style="list",
+                )
+            )
+            return True
         notes = re.match(
             r"(?i)^(?:what|which|any)\s+notes\s+(?:do we have|have we got|are there)?\s*(?:on|for|about)\s+(?P<a>.+)$",
             t,
@@ -62,32 +83,52 @@ class AskingMixin:
 
     async def _set_question(self: Interpreter, t: str) -> bool:
         low = fold(t)
+        if re.search(r"\bpipeline\b", low) and not re.search(r"\bdeals?\b", low):
+            t = re.sub(r"(?i)\b(?:total\s+)?pipeline\b", "total open deals", t)
+            low = fold(t)
         summing = re.search(
             r"\b(total|sum|combined|how much|pipeline value|worth|average|avg|biggest|largest|smallest|"
             r"top)\b",
             low,
         )
         counting = re.search(r"\b(how many|count|number of)\b", low)
-        listing = _LIST.match(t)
+        listing = _LIST.match(t) or re.match(r"(?i)^who\s+(?:hasn't|has not|haven't|have not|isn't|is not|wasn't)\b", t)
         set_text = _LIST.sub("", t) if listing else t
+        if re.match(r"(?i)^who\b", set_text):
+            set_text = re.sub(r"(?i)^who\b", "contacts who", set_text)
         set_text = self._owner_pronoun(set_text)
         if re.search(r"\bwe(?:'ve| have)? won\b|\bwon deals\b", low) and "deal" not in fold(set_text):
             set_text = f"{set_text} deals closed won"
         type_name = self.schema.object_type_in(set_text)
-        if self.last_set is not None and re.search(r"\b(they|them|those|these|it)\b", low) and type_name is None:
+        remembered = self.context.get("last_set")
+        if self.last_set is None and remembered:
+            self.last_set = StoredSet(remembered["object_type"], remembered["records"], remembered["description"])
+        if (
+            self.last_set is not None
+            and (summing or counting or listing)
+            and type_name is None
+            and re.search(r"\b(they|them|those|these|it)\b", low)
+        ):
             parsed = self.last_set
         else:
             if not (summing or counting or listing) and type_name is None:
                 return False
             parsed = parse_set(set_text, self.schema, self.today, type_name or "contacts")
+        fresh = not isinstance(parsed, StoredSet)
         if parsed is None or (
-            not (summing or counting or listing)
+            fresh
+            and not (summing or counting or listing)
             and not parsed.filters
             and not parsed.associated_with
             and not parsed.alternatives
         ):
             return False
         self.last_set = parsed
+        self.context["last_set"] = {
+            "object_type": parsed.object_type,
+            "records": parsed.to_arg(),
+            "description": parsed.describe(),
+        }
         records = parsed.to_arg()
         description = parsed.describe()
         prop = "amount" if parsed.object_type == "deals" else "annualrevenue"

@@ -119,6 +119,8 @@ class ChangingMixin:
     async def reassign(self: Interpreter, text: str) -> bool:
         """``Raj is taking over Dakota``, ``assign Nadia's leads to Tom``, ``move his open deals to Priya``."""
         patterns = [
+            r"(?i)^(?P<target>.+?)\s+(?:goes|go|moves|move|passes|belongs|belong)\s+(?:over\s+)?to\s+(?P<owner>.+)$",
+            r"(?i)^(?P<target>.+?)\s+(?:is|are)\s+(?P<owner>\w+)['’]s(?:\s+now|\s+from now on)?$",
             r"(?i)^(?P<owner>.+?)\s+(?:is|will be)\s+(?:taking over|now owns|owning|handling|covering)\s+(?P<target>.+)$",
             r"(?i)^(?P<owner>.+?)\s+(?:takes|took)\s+over\s+(?P<target>.+)$",
             r"(?i)^(?:re-?assign|assign|transfer|hand(?:\s+over)?|give|move|switch)\s+(?P<target>.+?)\s+(?:over\s+)?to\s+"
@@ -162,6 +164,29 @@ class ChangingMixin:
                         )
                     )
                 return True
+            with_deals = re.match(
+                r"(?i)^(?P<company>.+?)(?:\s+account)?\s+(?:and|plus|with)\s+(?:all\s+)?(?:of\s+)?"
+                r"(?:its|their|the)\s+deals$",
+                target,
+            )
+            if with_deals:
+                company = _clean_name(with_deals.group("company"))
+                if not await self.apply_to(company, props, type_hint="companies"):
+                    return False
+                self.add(
+                    Action(
+                        "update_records",
+                        {
+                            "records": {
+                                "object_type": "deals",
+                                "associated_with": {"object_type": "companies", "ref": company},
+                            },
+                            "properties": props,
+                            "description": f"deals of {company}",
+                        },
+                    )
+                )
+                return True
             if await self.apply_to(target, props):
                 return True
         return False
@@ -173,6 +198,26 @@ class ChangingMixin:
         )
         if match and text.lower().startswith("add") and not self.schema.object_type_in(match.group("b")):
             return False
+        works_on = re.match(
+            r"(?i)^(?P<a>.+?)\s+(?:should be|is|needs to be|belongs)\s+on\s+(?P<b>.+?\bdeal)(?:\s+too|"
+            r"\s+as well)?$",
+            text,
+        )
+        if works_on:
+            a_refs = self.refs(_clean_name(works_on.group("a")), "contacts")
+            deal = _clean_name(works_on.group("b"))
+            if a_refs:
+                for a in a_refs:
+                    self.add(
+                        Action(
+                            "associate_records",
+                            {
+                                "record": {"object_type": "contacts", "ref": a},
+                                "to": {"object_type": "deals", "ref": deal},
+                            },
+                        )
+                    )
+                return True
         works = re.match(
             r"(?i)^(?P<a>.+?)\s+(?:now\s+)?(?:works at|works for|is at|is with|joined)\s+"
             r"(?P<b>.+?)(?:\s+now)?$",
@@ -221,6 +266,7 @@ class ChangingMixin:
             r"(?P<stage>.+)$",
             r"(?i)^(?P<deal>.+?)\s+(?:is|was|has been|got|moved to|is now|went to|has moved to)\s+(?P<stage>.+)$",
             r"(?i)^(?:we|i|they)(?:\s+have|'ve)?\s+(?P<stage>won|lost|closed)\s+(?P<deal>.+?)$",
+            r"(?i)^(?:mark|set)\s+(?P<deal>.+?)\s+(?P<stage>won|lost|closed won|closed lost)$",
             r"(?i)^close\s+(?P<deal>.+?)(?:\s+as\s+(?P<stage>won|lost))?$",
         ]
         for pattern in patterns:
@@ -228,6 +274,8 @@ class ChangingMixin:
             if not match:
                 continue
             deal = match.group("deal")
+            if re.fullmatch(r"(?i)(?:their|its|the)\s+deal", deal.strip()) and "companies" in self.last:
+                deal = f"{self.subject(self.last['companies'])} deal"
             stage_text = (match.groupdict().get("stage") or "won").strip(" .!")
             stage_text = re.sub(r"(?i)^(?:the\s+)|(?:\s+stage)$", "", stage_text)
             hit = self.schema.stage_in(stage_text)
@@ -255,13 +303,29 @@ class ChangingMixin:
         match = re.match(
             r"(?i)^(?:mark|set|move)\s+(?:the\s+)?task\s+(?P<task>.+?)\s+(?:as|to)\s+(?P<status>[\w ]+)$", text
         )
-        done = re.match(r"(?i)^(?:complete|finish|close)\s+(?:the\s+)?task\s+(?P<task>.+)$", text)
+        done = (
+            re.match(r"(?i)^(?:complete|finish|close)\s+(?:the\s+)?task\s+(?P<task>.+)$", text)
+            or re.match(
+                r"(?i)^(?:the\s+)?(?P<task>.+?\b(?:call|task|email|follow[- ]?up|meeting|to-?do)\b.*?)\s+(?:is|was)\s+(?:done|"
+                r"complete|completed|finished)$",
+                text,
+            )
+            or re.match(
+                r"(?i)^(?:tick|check|cross|mark)\s+(?P<task>it|that|this|"
+                r".+?)\s+off$",
+                text,
+            )
+        )
         if not match and not done:
             return False
         status = _TASK_DONE.get((match.group("status") if match else "done").lower().strip())
         if not status:
             return False
         task = (match or done).group("task").strip(" \"'“”")  # type: ignore[union-attr]
+        if task.lower() in {"it", "that", "this"}:
+            task = self.last.get("tasks", "")
+            if not task:
+                return False
         return await self.apply_to(task, {"hs_task_status": status}, type_hint="tasks")
 
     async def update(self: Interpreter, text: str) -> bool:
@@ -300,6 +364,31 @@ class ChangingMixin:
         return None
 
     async def _update_idioms(self: Interpreter, text: str) -> bool:
+        prefers = re.match(
+            r"(?i)^(?P<who>.+?)\s+(?:prefers|likes|wants)\s+(?:to be contacted (?:by|via)\s+)?(?P<value>.+)$", text
+        )
+        if prefers:
+            for name, defn in self.schema.properties.get("contacts", {}).items():
+                if (
+                    defn.custom
+                    and defn.type == "enumeration"
+                    and self.schema.option_in("contacts", name, prefers.group("value"))
+                ):
+                    return await self._update_items(prefers.group("who"), [(name, prefers.group("value"))], "contacts")
+        moved = re.match(
+            r"(?i)^(?P<who>.+?)\s+(?:moved|relocated|moves|is moving)\s+(?:their|its|the)?\s*(?:hq|"
+            r"headquarters|head office|office|offices)\s+to\s+(?P<city>.+)$",
+            text,
+        )
+        if moved:
+            return await self._update_items(moved.group("who"), [("city", moved.group("city"))], "companies")
+        slipped = re.match(
+            r"(?i)^(?P<who>.+?)\s+(?:is|was|got|has been|have been)?\s*(?:pushed|moved|slipped|delayed|"
+            r"postponed|pulled in|brought forward)\s+(?:out\s+)?(?:to|until|till)\s+(?P<value>.+)$",
+            text,
+        )
+        if slipped and find_date(slipped.group("value"), self.today):
+            return await self._update_items(slipped.group("who"), [("closedate", slipped.group("value"))], "deals")
         amount = re.match(
             r"(?i)^(?:bump|raise|increase|lower|reduce|drop|cut|up|adjust)\s+(?P<who>.+?)\s+(?:to|at)\s+"
             r"(?P<value>.+)$",
@@ -410,7 +499,8 @@ class ChangingMixin:
     async def status_change(self: Interpreter, text: str) -> bool:
         """``Quinn has moved to qualified``, ``mark him as unqualified``, ``Ana is now a customer``."""
         match = re.match(
-            r"(?i)^(?:mark|set|make|move|change|update|flag|tag)?\s*(?P<who>.+?)\s+(?:has\s+)?(?:moved|moves|"
+            r"(?i)^(?:mark|set|make|move|change|update|flag|tag|bump|promote|upgrade|downgrade|demote)?\s*(?P<who>.+?)\s+"
+            r"(?:has\s+)?(?:moved|moves|"
             r"is now|became|becomes|is|are|are now|has become|to|as)\s+(?:to\s+|a\s+|an\s+|now\s+)*"
             r"(?P<status>[\w -]+?)\.?$",
             text,
@@ -428,7 +518,11 @@ class ChangingMixin:
         if not lead and not lifecycle:
             return False
         props = {"hs_lead_status": lead} if lead else {"lifecyclestage": lifecycle}
-        who = re.sub(r"(?i)^(?:mark|set|make|move|change|update|flag|tag)\s+", "", match.group("who"))
+        who = re.sub(
+            r"(?i)^(?:mark|set|make|move|change|update|flag|tag|bump|promote|upgrade|downgrade|demote)\s+",
+            "",
+            match.group("who"),
+        )
         type_hint = None if _SET_WORDS.search(who) else "contacts"
         return await self.apply_to(who, props, type_hint=type_hint)
 

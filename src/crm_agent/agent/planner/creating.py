@@ -46,6 +46,15 @@ class CreatingMixin:
             word, body = kind.group("word").lower(), kind.group("body")
         else:
             amount_first = re.match(r"(?i)^(\S*\d\S*)\s+(deal|opportunity)\b\s*(.*)$", rest)
+            as_company = re.match(
+                r"(?i)^(?P<name>.+?)\s+as\s+(?:a\s+|an\s+)?(?:new\s+)?(?:company|account|customer "
+                r"company)\b[\s,]*(?P<rest>.*)$",
+                rest,
+            )
+            if as_company:
+                return await self.create_company(
+                    ", ".join(p for p in (as_company.group("name"), as_company.group("rest")) if p.strip())
+                )
             as_contact = re.match(
                 r"(?i)^(.+?)\s*,?\s+(?:as\s+(?:a\s+|an\s+)?(?:new\s+)?(contact|lead|customer)s?\b"
                 r"(.*)|to (?:the )?crm)$",
@@ -79,6 +88,14 @@ class CreatingMixin:
         """One contact or a list of them, with attributes typed after each ("phone ...", "title ...")."""
         shared: dict[str, Any] = {}
         work = body
+        new_kind = re.search(r"(?i)[,;-]\s*(?:a\s+|an\s+)?new\s+(lead|customer|prospect)\s*$", work)
+        if new_kind:
+            lifecycle = self.schema.option_in("contacts", "lifecyclestage", new_kind.group(1)) or lifecycle
+            work = _drop(work, new_kind.span())
+        there = re.search(r"(?i)\s+(?:there|to it|at it|to that company|at that company|to them|with them)\s*$", work)
+        company_there = self.last.get("companies") if there else None
+        if there and company_there:
+            work = _drop(work, there.span())
         as_kind = re.search(
             r"(?i),?\s*\bas\s+(?:a\s+|an\s+)?(?:new\s+)?(lead|customer|contact|prospect|mql|sql)s?\b", work
         )
@@ -126,6 +143,8 @@ class CreatingMixin:
             props.update(shared)
             props.update(extra)
             args: dict[str, Any] = {"object_type_name": "contacts", "properties": props}
+            if company_there and not person.company:
+                args["associations"] = [{"object_type": "companies", "ref": company_there, "primary": True}]
             if person.company:
                 company = await self._company_ref(person.company)
                 if company:
@@ -352,6 +371,20 @@ class CreatingMixin:
             r"follow[- ]up(?: task)?)\s*(?:to|for|:|-)?\s*(?P<body>.+)$",
             text,
         )
+        typed = re.match(
+            r"(?i)^(?:create|add|set|make|schedule|log|new)\s+(?:a\s+|an\s+)?(?P<kind>call|email|e-mail|to-?do)"
+            r"\s+(?:task|reminder)\s+(?:for|with|to)\s+(?P<who>.+)$",
+            text,
+        )
+        if typed:
+            verb = {"call": "Call", "email": "Email", "e-mail": "Email"}.get(
+                typed.group("kind").lower(), "Follow up with"
+            )
+            text = f"add a task to {verb} {typed.group('who')}"
+            match = re.match(r"(?i)^add a task to (?P<body>.+)$", text)
+        remind = re.match(r"(?i)^remind\s+(?:me|us)\s+(?P<when>.+?)\s+to\s+(?P<body>.+)$", text)
+        if remind and find_date(remind.group("when"), self.today):
+            text = f"remind me to {remind.group('body')} {remind.group('when')}"
         match = match or re.match(r"(?i)^remind\s+(?:me|us)\s+to\s+(?P<body>.+)$", text)
         if not match:
             return False

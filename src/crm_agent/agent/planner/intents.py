@@ -31,7 +31,9 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _TRAILER = re.compile(r"[\s,]*(?:\b(?:please|pls|thanks|thank you|now|asap|too|as well)\b[\s,.!]*)+$", re.IGNORECASE)
-_IMPLIED_CREATE = re.compile(r"(?i)^(?:a|an|another|one more)\s+(?:new\s+)?(?:contact|company|deal|task|note|lead)\b")
+_IMPLIED_CREATE = re.compile(
+    r"(?i)^(?:a|an|another|one more)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note|lead)\b"
+)
 _QUESTION_START = re.compile(
     r"(?i)^(?:how|what|what's|whats|who|who's|which|when|where|list|show|find|display|"
     r"count|are there|is there|do we|does|did|pull up|look up|lookup|search|read|tell me|give me)\b"

@@ -269,7 +269,13 @@ def answer_pending(message: str, pending: dict[str, Any] | None) -> str:
         place = re.sub(r"^(?:at|from|with|of|who works at)\s+", "", text)
         company = fold(candidate.get("company") or "~")
         domain = fold((candidate.get("email") or "~").split("@")[-1])
-        if text in names or (place and (place == company or place in company.split() or place == domain.split(".")[0])):
+        words = set(re.findall(r"[a-z0-9]+", re.sub(r"\b(?:the|one|deal)\b", " ", text)))
+        partial = bool(words) and words <= set(re.findall(r"[a-z0-9]+", fold(candidate["label"])))
+        if (
+            text in names
+            or partial
+            or (place and (place == company or place in company.split() or place == domain.split(".")[0]))
+        ):
             if chosen is not None and chosen is not candidate:
                 return message
             chosen = candidate

@@ -19,6 +19,7 @@ from crm_agent.agent.planner.values import (
     find_amount,
     find_date,
     month_range,
+    parse_date,
     quarter_range,
     week_range,
 )
@@ -53,6 +54,23 @@ class ParsedSet:
     def describe(self) -> str:
         """E.g. ``open deals owned by Raj Patel closing this month``."""
         return " ".join(self.words) if self.words else f"all {self.object_type}"
+
+
+@dataclass
+class StoredSet:
+    """A set remembered from an earlier turn of the conversation ("and what are they worth?")."""
+
+    object_type: str
+    records: dict[str, Any]
+    description: str
+
+    def to_arg(self) -> dict[str, Any]:
+        """The ``RecordSet`` tool argument."""
+        return self.records
+
+    def describe(self) -> str:
+        """The words that described it."""
+        return self.description
 
 
 def _f(prop: str, op: str, value: Any = None, **kw: Any) -> dict[str, Any]:
@@ -161,6 +179,12 @@ def parse_set(text: str, schema: Schema, today: date, default_type: str = "conta
     else:
         words.append(otype)
     criteria += _custom_options(text, otype, schema, found, words)
+    if otype == "companies":
+        stage = schema.option_in("companies", "lifecyclestage", re.sub(r"(?i)\bcompan(y|ies)\b", "", text))
+        if stage:
+            found.filters.append(_f("lifecyclestage", "EQ", stage))
+            words.append(f"that are {stage}s")
+            criteria += 1
     if otype == "companies":
         industry = re.search(
             r"(?i)\b(?:in\s+(?:the\s+)?(?P<a>[\w&-]+(?:\s+[\w&-]+)?)\s+(?:industry|sector|space)|"
@@ -295,8 +319,10 @@ def _dates(text: str, otype: str, today: date, found: ParsedSet, words: list[str
             days = {"day": 1, "week": 7, "month": 30}[stale.group(2)] * n
             cutoff = today - timedelta(days=days)
             phrase = f"not contacted in {n} {stale.group(2)}{'s' if n != 1 else ''}"
-        elif stale.group(3) and find_date(stale.group(3), today):
-            cutoff = find_date(stale.group(3), today)[0]  # type: ignore[index]
+        elif stale.group(3) and (
+            since := parse_date(stale.group(3).strip(" ?.!"), today) or (find_date(stale.group(3), today) or (None,))[0]
+        ):
+            cutoff = since
             phrase = f"not contacted since {cutoff.isoformat()}"
         else:
             cutoff, phrase = None, "never contacted"

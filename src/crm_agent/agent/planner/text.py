@@ -20,7 +20,7 @@ VERBS = (
     r"note|book|archive"
 )
 _SPLIT = re.compile(
-    r"\s*(?:\n+|;|(?<=[a-z0-9)\]])[.!?](?:\s+|$)|,?\s+(?:and\s+)?then\s+|,\s*and\s+also\s+|,\s+also\s+|"
+    r"\s*(?:\n+|;|(?<=[a-z0-9)\]])[.!?]+(?:\s+|$)|,?\s+(?:and\s+)?then\s+|,\s*and\s+also\s+|,\s+also\s+|"
     r",\s*plus\s+|\s+and\s+also\s+|\s+also\s+(?=(?:" + VERBS + r")\b))\s*",
     re.IGNORECASE,
 )
@@ -29,9 +29,9 @@ _SUBJECT_CLAUSE = re.compile(
     r"just|finally|wants|said|signed|accepted|declined)\b)"
 )
 _AND_VERB = re.compile(
-    r"(?:,\s*(?:and\s+)?|\s+and\s+)(?=(?:(?:a|an|another)\s+(?:new\s+)?(?:contact|company|deal|task|note)\b|create|add|make|update|change|set|edit|mark|move|delete|"
+    r"(?:,\s*(?:and\s+)?|\s+and\s+|\s+\+\s+)(?=(?:(?:a|an|another)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note)\b|create|add|make|update|change|set|edit|mark|move|delete|"
     r"remove|archive|find|show|list|log|assign|reassign|link|associate|schedule|remind|"
-    r"send|email|give|tell|notify|let me know|how many|what|who|count)\b)",
+    r"send|email|give|tell|notify|let me know|tick|check off|cross off|how many|what|who|count)\b)",
     re.IGNORECASE,
 )
 

@@ -128,6 +128,14 @@ def parse_date(text: str, today: date) -> date | None:
         return today + timedelta(days=7 - today.weekday())
     if t == "next month":
         return _add_months(today, 1).replace(day=1)
+    match = re.fullmatch(r"end of ([a-z]+)", t)
+    if match and match.group(1) in MONTHS:
+        first = _month_day(today, MONTHS[match.group(1)], 1, None) or today
+        return date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+    if t in MONTHS:
+        month = MONTHS[t]
+        year = today.year if month <= today.month else today.year - 1
+        return date(year, month, 1)
     match = re.fullmatch(r"in (\w+(?: of)?) (day|week|month|year)s?", t)
     if match:
         n = int(match[1]) if match[1].isdigit() else _NUMBER_WORDS.get(match[1])
@@ -181,7 +189,9 @@ def _month_day(today: date, month: int, day: int, year: int | None) -> date | No
 
 
 DATE_PHRASE = re.compile(
-    r"\b(?:today|tomorrow|yesterday|end of (?:the |this |next )?(?:day|week|month|quarter|year)|eom|eow|eoq|eoy|"
+    r"\b(?:today|tomorrow|yesterday|end of (?:the |this |next )?(?:day|week|month|quarter|year)|end of (?:"
+    + "|".join(sorted((m for m in MONTHS if len(m) > 3), key=len, reverse=True))
+    + r")|eom|eow|eoq|eoy|"
     r"next (?:week|month)|in (?:\d+|a|an|one|two|three|four|five|six|a couple of) (?:day|week|month|year)s?|"
     r"(?:next |this |coming )?(?:" + "|".join(WEEKDAYS) + r")|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|"
     r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.? \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?|"
