@@ -37,20 +37,37 @@ class ScriptedServer:
 
 
 def _completion(message: dict[str, Any], finish: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
-    return {"id": f"chatcmpl-{time.monotonic_ns()}", "object": "chat.completion", "created": 1_790_000_000,
-            "model": "scripted", "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens}}
+    return {
+        "id": f"chatcmpl-{time.monotonic_ns()}",
+        "object": "chat.completion",
+        "created": 1_790_000_000,
+        "model": "scripted",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
 
 
-def tool_calls(*calls: tuple[str, dict[str, Any] | str], prompt_tokens: int = 120, completion_tokens: int = 30
-               ) -> Reply:
+def tool_calls(
+    *calls: tuple[str, dict[str, Any] | str], prompt_tokens: int = 120, completion_tokens: int = 30
+) -> Reply:
     """An assistant message calling tools; arguments may be a dict or a raw (possibly malformed) string."""
-    items = [{"id": f"call_{i}_{time.monotonic_ns()}", "type": "function",
-              "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)}}
-             for i, (name, args) in enumerate(calls)]
-    return Reply(_completion({"role": "assistant", "content": None, "tool_calls": items}, "tool_calls",
-                             prompt_tokens, completion_tokens))
+    items = [
+        {
+            "id": f"call_{i}_{time.monotonic_ns()}",
+            "type": "function",
+            "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)},
+        }
+        for i, (name, args) in enumerate(calls)
+    ]
+    return Reply(
+        _completion(
+            {"role": "assistant", "content": None, "tool_calls": items}, "tool_calls", prompt_tokens, completion_tokens
+        )
+    )
 
 
 def text(content: str, prompt_tokens: int = 150, completion_tokens: int = 20) -> Reply:
@@ -60,8 +77,16 @@ def text(content: str, prompt_tokens: int = 150, completion_tokens: int = 20) ->
 
 def error(status: int, message: str = "scripted error") -> Reply:
     """An HTTP error with OpenAI's error body."""
-    return Reply({"error": {"message": message, "type": "server_error" if status >= 500 else "rate_limit_exceeded",
-                            "code": None}}, status=status)
+    return Reply(
+        {
+            "error": {
+                "message": message,
+                "type": "server_error" if status >= 500 else "rate_limit_exceeded",
+                "code": None,
+            }
+        },
+        status=status,
+    )
 
 
 def slow(seconds: float) -> Reply:
