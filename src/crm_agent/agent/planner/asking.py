@@ -24,6 +24,12 @@ _RECORD = re.compile(
 )
 
 
+_CHANGE_WORDS = re.compile(
+    r"(?i)\b(?:get rid of|delete|remove|archive|kill|push|hand|give|goes|go to|mark|move|set|"
+    r"update|change|assign|close|create|add|make|bump|->|should be)\b|->"
+)
+
+
 class AskingMixin:
     """Questions, mixed into :class:`~crm_agent.agent.planner.intents.Interpreter`."""
 
@@ -115,6 +121,16 @@ class AskingMixin:
                 return False
             parsed = parse_set(set_text, self.schema, self.today, type_name or "contacts")
         fresh = not isinstance(parsed, StoredSet)
+        if (
+            not (summing or counting)
+            and _CHANGE_WORDS.search(t)
+            and not re.match(
+                r"(?i)^(?:show|list|find|display|"
+                r"which|who|what|any)\b",
+                t,
+            )
+        ):
+            return False
         if parsed is None or (
             fresh
             and not (summing or counting or listing)
