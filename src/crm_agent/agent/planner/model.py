@@ -15,15 +15,14 @@ from pydantic_ai import ModelResponse, RequestUsage, TextPart, ToolCallPart, Too
 from pydantic_ai.messages import ModelMessage, ModelRequest, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
+from crm_agent.agent.names import is_named
 from crm_agent.agent.planner.intents import EXAMPLES, SYM, Action, Interpreter
 from crm_agent.agent.planner.schema import Schema
 from crm_agent.agent.planner.text import split_clauses
 from crm_agent.agent.reply import format_money
-from crm_agent.agent.resolve import name_matches
 from crm_agent.config import Settings
 from crm_agent.crm import directory
 from crm_agent.crm.objects import object_type
-from crm_agent.crm.schemas import SearchRequest
 from crm_agent.crm.service import LocalCrm
 from crm_agent.crm.values import fold
 
@@ -44,6 +43,7 @@ class RulesPlanner:
         self.emitted: set[int] = set()
         self.results: dict[int, tuple[str, Any]] = {}
         self.dropped: list[str] = []
+        self._named: dict[tuple[str, str], bool] = {}
 
     @classmethod
     async def create(cls, crm: LocalCrm, settings: Settings, context: dict[str, Any]) -> RulesPlanner:
@@ -62,8 +62,10 @@ class RulesPlanner:
 
     async def _exists(self, type_name: str, text: str) -> bool:
         """Whether a record of ``type_name`` is named ``text`` (by name or email, not by other fields)."""
-        page = await self.crm.search(type_name, SearchRequest(query=text, limit=20))
-        return any(name_matches(type_name, record, text) for record in page.results)
+        key = (type_name, text)
+        if key not in self._named:
+            self._named[key] = await is_named(self.crm, type_name, text)
+        return self._named[key]
 
     async def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         last = messages[-1]
