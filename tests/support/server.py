@@ -87,6 +87,8 @@ def running_server(
         "--no-access-log",
         "--workers",
         str(workers),
+        "--timeout-worker-healthcheck",
+        "60",
     ]
     with log.open("w") as out:
         proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
