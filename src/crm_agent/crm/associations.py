@@ -50,8 +50,8 @@ def canonical(a_type: str, a_id: int, b_type: str, b_id: int) -> tuple[str, int,
 
 
 def allowed(a_type: str, b_type: str) -> bool:
-    """Whether HubSpot has a default association type between these object types."""
-    return (a_type, b_type) in TYPE_IDS
+    """Whether HubSpot has a default association type between these object types (either direction)."""
+    return (a_type, b_type) in TYPE_IDS or (b_type, a_type) in TYPE_IDS
 
 
 def type_name(from_type: str, to_type: str, primary: bool = False) -> str:
