@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from crm_agent.agent.names import candidates
 from crm_agent.agent.plan import HANDLE_RE, Plan
 from crm_agent.crm.objects import object_type
 from crm_agent.crm.schemas import CrmRecord, Filter, FilterGroup, SearchRequest
@@ -122,9 +123,9 @@ async def resolve(
         found = await _search(crm, "companies", [Filter(propertyName="domain", operator="EQ", value=text.lower())])
         if found:
             return _one(otype.name, text, found)
-    candidates = await _search(crm, otype.name, query=text)
     if otype.name == "deals":
-        found = [c for c in candidates if name_matches("deals", c, text)]
+        found_deals = await _search(crm, otype.name, query=text)
+        found = [c for c in found_deals if name_matches("deals", c, text)]
         for company in await _search(crm, "companies", query=text):
             if not name_matches("companies", company, text):
                 continue
@@ -133,7 +134,7 @@ async def resolve(
                     found.append(await crm.get("deals", link.id))
         open_deals = [c for c in found if c.properties.get("dealstage") not in {"closedwon", "closedlost"}]
         return _one(otype.name, text, open_deals if len(found) > 1 and len(open_deals) == 1 else found)
-    scores = [(c, name_matches(otype.name, c, text)) for c in candidates]
+    scores = [(c, name_matches(otype.name, c, text)) for c in await candidates(crm, otype.name, text)]
     best = max((s for _, s in scores), default=0)
     return _one(otype.name, text, [c for c, s in scores if s == best and s > 0])
 
@@ -144,3 +145,9 @@ def _one(type_name: str, ref: str, found: list[CrmRecord]) -> Ref:
     if len(found) > 1:
         raise Ambiguous(type_name, ref, found)
     return Ref(type_name, found[0].id, label(type_name, found[0].properties))
+
+
+async def is_named(crm: LocalCrm, type_name: str, text: str, limit: int = 20) -> bool:
+    """Whether an active record of ``type_name`` is named ``text`` (full, first or last name, email, or
+    all the words of a company or deal name), ignoring case and accents."""
+    return any(name_matches(type_name, c, text) for c in await candidates(crm, type_name, text, limit))

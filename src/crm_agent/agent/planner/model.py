@@ -15,11 +15,11 @@ from pydantic_ai import ModelResponse, RequestUsage, TextPart, ToolCallPart, Too
 from pydantic_ai.messages import ModelMessage, ModelRequest, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from crm_agent.agent.names import is_named
 from crm_agent.agent.planner.intents import EXAMPLES, SYM, Action, Interpreter
 from crm_agent.agent.planner.schema import Schema
 from crm_agent.agent.planner.text import split_clauses
 from crm_agent.agent.reply import format_money
+from crm_agent.agent.resolve import is_named
 from crm_agent.config import Settings
 from crm_agent.crm import directory
 from crm_agent.crm.objects import object_type
