@@ -14,6 +14,7 @@ from typing import Any
 from pydantic_ai import ModelResponse, RequestUsage, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.messages import ModelMessage, ModelRequest, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
+from sqlalchemy import select
 
 from crm_agent.agent.planner.intents import EXAMPLES, SYM, Action, Interpreter
 from crm_agent.agent.planner.schema import Schema
@@ -22,7 +23,9 @@ from crm_agent.agent.reply import format_money
 from crm_agent.agent.resolve import is_named
 from crm_agent.config import Settings
 from crm_agent.crm import directory
+from crm_agent.crm.models import PropertyDefinition
 from crm_agent.crm.objects import object_type
+from crm_agent.crm.properties import custom_property, standard_properties
 from crm_agent.crm.service import LocalCrm
 from crm_agent.crm.values import fold
 
@@ -49,10 +52,17 @@ class RulesPlanner:
     async def create(cls, crm: LocalCrm, settings: Settings, context: dict[str, Any]) -> RulesPlanner:
         """Load the CRM's owners, pipelines and properties for this request."""
         async with crm.sessions() as session:
+            rows = (await session.execute(select(PropertyDefinition.__table__).order_by(PropertyDefinition.id))).all()
+            properties = {t: standard_properties(object_type(t)) for t in _TYPES}
+            for row in rows:
+                if row.object_type in properties:
+                    properties[row.object_type][row.name] = custom_property(
+                        row.object_type, row.name, row.label, row.type, row.options
+                    )
             schema = Schema(
                 owners=await directory.list_owners(session),
                 pipelines=await directory.list_pipelines(session),
-                properties={t: await directory.property_defs(session, object_type(t)) for t in _TYPES},
+                properties=properties,
             )
         return cls(crm, settings, schema, context)
 
