@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_agent.storage.base import Base, UTCDateTime
+from crm_agent.storage.bulk import insert_rows
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x6372_6D61  # "crma"
@@ -60,19 +61,28 @@ class AuditEntry(Base):
 
 
 def _digest(entry: AuditEntry) -> str:
-    body = {
-        "id": entry.id,
-        "at": entry.at.isoformat(),
-        "actor": entry.actor,
-        "run_id": entry.run_id,
-        "step": entry.step,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "before": entry.before,
-        "after": entry.after,
-        "prev": entry.prev_hash,
-    }
+    return _hash(
+        {
+            "id": entry.id,
+            "at": entry.at,
+            "actor": entry.actor,
+            "run_id": entry.run_id,
+            "step": entry.step,
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "before": entry.before,
+            "after": entry.after,
+            "prev_hash": entry.prev_hash,
+        }
+    )
+
+
+def _hash(values: dict[str, Any]) -> str:
+    """SHA-256 of an entry's canonical JSON (its column values, ``prev_hash`` as ``prev``)."""
+    body = {k: v for k, v in values.items() if k not in {"prev_hash", "hash"}}
+    body["at"] = values["at"].isoformat()
+    body["prev"] = values["prev_hash"]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -96,24 +106,26 @@ async def append_many(session: AsyncSession, at: datetime, items: list[_Pending]
     ).first()
     next_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     ctx = current_write_context.get()
+    rows = []
     for item in items:
-        entry = AuditEntry(
-            id=next_id,
-            at=at,
-            actor=ctx.actor,
-            run_id=ctx.run_id,
-            step=ctx.step,
-            action=item.action,
-            object_type=item.object_type,
-            object_id=item.object_id,
-            before=item.before,
-            after=item.after,
-            prev_hash=prev,
-        )
-        entry.hash = _digest(entry)
-        session.add(entry)
-        prev, next_id = entry.hash, next_id + 1
-    await session.flush()
+        row = {
+            "id": next_id,
+            "at": at,
+            "actor": ctx.actor,
+            "run_id": ctx.run_id,
+            "step": ctx.step,
+            "action": item.action,
+            "object_type": item.object_type,
+            "object_id": item.object_id,
+            "before": item.before,
+            "after": item.after,
+            "prev_hash": prev,
+        }
+        row["hash"] = _hash(row)
+        rows.append(row)
+        prev, next_id = row["hash"], next_id + 1
+    # one bulk INSERT: a large batch (an import) appends thousands of entries at once
+    await insert_rows(session, AuditEntry.__table__, list(rows[0]), [list(r.values()) for r in rows])
 
 
 async def append(

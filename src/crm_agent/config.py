@@ -9,11 +9,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PROHIBITED_TERMS = (
+    "guaranteed results",
+    "risk-free",
+    "act now",
+    "100% free",
+    "no strings attached",
+    "winner",
+    "cash bonus",
+    "double your",
+    "miracle",
+)
 
 
 class Settings(BaseSettings):
@@ -45,6 +58,38 @@ class Settings(BaseSettings):
     mode: str = Field(default="auto", description="Default run mode: auto, review or dry-run.")
     business_profile: str | None = Field(default=None, description="Text about the business for the LLM prompt.")
     actor: str = Field(default="cli", description="Name recorded as the actor of CLI runs and writes.")
+
+    # outbound email (crm_agent.outreach; docs/email.md) ---------------------------------------
+    email_from: str = Field(default="crm-agent@localhost", description="Sender address of outbound email.")
+    email_from_name: str = Field(default="crm-agent", description="Display name of the sender.")
+    email_notify_to: str | None = Field(
+        default=None, description="Where notifications and summaries go when no recipient is named."
+    )
+    email_quota_sender_per_day: int = Field(default=20, ge=0, description="Emails one sender may send per day.")
+    email_quota_contact_per_week: int = Field(
+        default=2, ge=0, description="Emails one recipient may receive in any 7 days (owners are exempt)."
+    )
+    email_prohibited_terms: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PROHIBITED_TERMS),
+        description="Words and phrases that block a draft (JSON list in the environment).",
+    )
+    public_url: str = Field(
+        default="http://localhost:8000", description="Base URL of the web app, used in unsubscribe links."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Key that signs unsubscribe links; default: a random key kept in the database."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: emails go to DATA_DIR/outbox.")
+    smtp_port: int | None = Field(default=None, description="SMTP port; default 587 (starttls), 465 (tls), 25.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls, tls (implicit TLS) or none."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login name (no login when unset).")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_timeout: float = Field(default=30.0, description="Seconds before an SMTP operation is abandoned.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="PEM file of CA certificates to trust for SMTP TLS (default: the system's)."
+    )
 
     @field_validator("timezone")
     @classmethod

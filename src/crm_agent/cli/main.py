@@ -10,6 +10,7 @@ import typer
 from crm_agent.cli import agent as agent_cli
 from crm_agent.cli import context, directory, records, serve, transfer, users
 from crm_agent.cli import demo as demo_cli
+from crm_agent.cli import email as email_cli
 from crm_agent.cli import evals as eval_cli
 from crm_agent.cli.context import open_crm, print_json, run
 from crm_agent.crm.filters import parse_filters
@@ -92,6 +93,7 @@ transfer.register(app)
 agent_cli.register(app)
 app.command("demo")(demo_cli.demo)
 eval_cli.register(app)
+email_cli.register(app)
 app.add_typer(directory.owners, name="owners")
 app.add_typer(directory.pipelines, name="pipelines")
 app.add_typer(directory.properties, name="properties")

@@ -9,22 +9,25 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from crm_agent import audit
 from crm_agent.crm.models import Owner, Pipeline, PipelineStage, PropertyDefinition
-from crm_agent.crm.objects import ObjectType
+from crm_agent.crm.objects import ObjectType, object_type
 from crm_agent.crm.properties import PROPERTY_TYPES, PropertyDef, custom_property, standard_properties
 from crm_agent.crm.schemas import OwnerRecord, PipelineRecord, StageRecord
 from crm_agent.crm.values import fold, normalize_email
 from crm_agent.errors import Conflict, FieldError, ValidationFailed
 
+Reader = AsyncSession | AsyncConnection  # reads run in a session or straight on a connection
 
-def owner_record(owner: Owner) -> OwnerRecord:
-    """The API form of an owner row."""
+
+def owner_record(owner: Any) -> OwnerRecord:
+    """The API form of an owner (an ORM object or a row)."""
     return OwnerRecord(
         id=str(owner.id), email=owner.email, firstName=owner.firstName, lastName=owner.lastName, archived=owner.archived
     )
@@ -49,42 +52,77 @@ async def create_owner(
     return record
 
 
-async def list_owners(session: AsyncSession) -> list[OwnerRecord]:
+async def list_owners(session: Reader) -> list[OwnerRecord]:
     """All active owners, ordered by id."""
-    rows = await session.scalars(select(Owner).where(Owner.archived.is_(False)).order_by(Owner.id))
+    table = Owner.__table__
+    rows = await session.execute(select(table).where(table.c.archived.is_(False)).order_by(table.c.id))
     return [owner_record(o) for o in rows]
 
 
 def match_owners(owners: list[OwnerRecord], ref: Any) -> list[OwnerRecord]:
     """Owners matching ``ref``: an id, an email, a full name or a first name (case and accents ignored)."""
-    text = str(ref).strip()
-    by_id = [o for o in owners if o.id == text]
-    if by_id:
-        return by_id
-    key = fold(text)
-    for candidates in (
-        [o for o in owners if o.email == key],
-        [o for o in owners if fold(f"{o.firstName} {o.lastName}") == key],
-        [o for o in owners if fold(o.firstName) == key or fold(o.lastName) == key],
-    ):
-        if candidates:
-            return candidates
-    return []
+    return OwnerIndex(owners).match(ref)
 
 
 def resolve_owner(owners: list[OwnerRecord], ref: Any, field: str = "hubspot_owner_id") -> int:
     """The owner id ``ref`` names; raises ValidationFailed if none or several match."""
-    found = match_owners(owners, ref)
-    if len(found) == 1:
-        return int(found[0].id)
-    if not found:
-        known = ", ".join(f"{o.firstName} {o.lastName} <{o.email}>" for o in owners) or "none yet"
-        raise ValidationFailed([FieldError(field, ref, f"no owner matches {ref!r}; owners: {known}")])
-    names = ", ".join(f"{o.firstName} {o.lastName} <{o.email}>" for o in found)
-    raise ValidationFailed([FieldError(field, ref, f"{ref!r} matches several owners ({names}); use an email")])
+    return OwnerIndex(owners).resolve(ref, field)
 
 
-def _stage_record(stage: PipelineStage) -> StageRecord:
+class OwnerIndex:
+    """Owners looked up by id, email, full name, or first or last name (case and accents ignored).
+
+    Built once per batch, so that resolving the owner of each of thousands of imported rows is a
+    dictionary lookup.
+    """
+
+    def __init__(self, owners: list[OwnerRecord]):
+        self.owners = owners
+        self._by_id = {o.id: o for o in owners}
+        self._by_email: dict[str, list[OwnerRecord]] = {}
+        self._by_full: dict[str, list[OwnerRecord]] = {}
+        self._by_part: dict[str, list[OwnerRecord]] = {}
+        for o in owners:
+            self._by_email.setdefault(o.email, []).append(o)
+            self._by_full.setdefault(fold(f"{o.firstName} {o.lastName}"), []).append(o)
+            for part in {fold(o.firstName), fold(o.lastName)}:
+                self._by_part.setdefault(part, []).append(o)
+        self._cache: dict[str, int | ValidationFailed] = {}
+
+    def match(self, ref: Any) -> list[OwnerRecord]:
+        """Owners matching ``ref`` (see :func:`match_owners`)."""
+        text = str(ref).strip()
+        if text in self._by_id:
+            return [self._by_id[text]]
+        key = fold(text)
+        for table in (self._by_email, self._by_full, self._by_part):
+            if key in table:
+                return table[key]
+        return []
+
+    def resolve(self, ref: Any, field: str = "hubspot_owner_id") -> int:
+        """The owner id ``ref`` names; raises ValidationFailed if none or several match."""
+        cache_key = f"{field}\x00{ref}"
+        hit = self._cache.get(cache_key)
+        if hit is None:
+            hit = self._resolve(ref, field)
+            self._cache[cache_key] = hit
+        if isinstance(hit, ValidationFailed):
+            raise ValidationFailed(hit.errors)
+        return hit
+
+    def _resolve(self, ref: Any, field: str) -> int | ValidationFailed:
+        found = self.match(ref)
+        if len(found) == 1:
+            return int(found[0].id)
+        if not found:
+            known = ", ".join(f"{o.firstName} {o.lastName} <{o.email}>" for o in self.owners) or "none yet"
+            return ValidationFailed([FieldError(field, ref, f"no owner matches {ref!r}; owners: {known}")])
+        names = ", ".join(f"{o.firstName} {o.lastName} <{o.email}>" for o in found)
+        return ValidationFailed([FieldError(field, ref, f"{ref!r} matches several owners ({names}); use an email")])
+
+
+def _stage_record(stage: Any) -> StageRecord:
     return StageRecord(
         id=stage.id,
         label=stage.label,
@@ -96,10 +134,13 @@ def _stage_record(stage: PipelineStage) -> StageRecord:
     )
 
 
-async def list_pipelines(session: AsyncSession) -> list[PipelineRecord]:
+async def list_pipelines(session: Reader) -> list[PipelineRecord]:
     """Every deal pipeline with its stages in display order."""
-    pipelines = (await session.scalars(select(Pipeline).order_by(Pipeline.display_order, Pipeline.id))).all()
-    stages = (await session.scalars(select(PipelineStage).order_by(PipelineStage.display_order))).all()
+    pipeline_table, stage_table = Pipeline.__table__, PipelineStage.__table__
+    pipelines = (
+        await session.execute(select(pipeline_table).order_by(pipeline_table.c.display_order, pipeline_table.c.id))
+    ).all()
+    stages = (await session.execute(select(stage_table).order_by(stage_table.c.display_order))).all()
     return [
         PipelineRecord(
             id=p.id,
@@ -187,10 +228,17 @@ def resolve_pipeline(pipelines: list[PipelineRecord], ref: Any) -> str:
     )
 
 
-async def property_defs(session: AsyncSession, otype: ObjectType) -> dict[str, PropertyDef]:
+@lru_cache(maxsize=16)
+def _standard_properties(object_type_name: str) -> dict[str, PropertyDef]:
+    """The standard properties of a type, read once from its model (they change with the code only)."""
+    return standard_properties(object_type(object_type_name))
+
+
+async def property_defs(session: Reader, otype: ObjectType) -> dict[str, PropertyDef]:
     """Standard and custom properties of ``otype`` by name."""
-    defs = standard_properties(otype)
-    rows = await session.scalars(select(PropertyDefinition).where(PropertyDefinition.object_type == otype.name))
+    defs = dict(_standard_properties(otype.name))
+    table = PropertyDefinition.__table__
+    rows = await session.execute(select(table).where(table.c.object_type == otype.name).order_by(table.c.id))
     for row in rows:
         defs[row.name] = custom_property(otype.name, row.name, row.label, row.type, row.options)
     return defs

@@ -141,7 +141,8 @@ class Contact(RecordMixin, Base):
     notes_last_contacted: Mapped[datetime | None] = prop(UTCDateTime, "Last Contacted", "datetime")
     hs_email_optout: Mapped[bool | None] = prop(Boolean, "Unsubscribed from all email", "bool")
 
-    __table_args__ = (Index("ix_contacts_owner_status", "hubspot_owner_id", "hs_lead_status"),)
+    # covering for "an owner's contacts of a lead status", archived ones left out (migration 0004)
+    __table_args__ = (Index("ix_contacts_owner_status", "hubspot_owner_id", "hs_lead_status", "archived"),)
 
 
 class Company(RecordMixin, Base):
@@ -305,6 +306,6 @@ class SearchToken(Base):
     record_id: Mapped[int] = mapped_column(Integer)
     token: Mapped[str] = mapped_column(String(200).with_variant(String(200, collation="C"), "postgresql"))
     __table_args__ = (
-        Index("ix_search_tokens_lookup", "object_type", "token"),
+        Index("ix_search_tokens_lookup", "object_type", "token", "record_id"),  # covering (migration 0004)
         Index("ix_search_tokens_record", "object_type", "record_id"),
     )

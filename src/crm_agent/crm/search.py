@@ -4,7 +4,8 @@ Semantics follow HubSpot's CRM search API: filters in a group are AND-ed, groups
 string ``EQ``/``NEQ``/``IN`` ignore case; ``NEQ``, ``NOT_IN`` and ``NOT_CONTAINS_TOKEN`` also
 match records that have no value; ``CONTAINS_TOKEN`` matches a case-insensitive substring, and
 ``*`` in its value is a wildcard. Free-text ``query`` matches every query word as the prefix of
-a word of the default searchable properties, ignoring case and accents (``search_tokens``).
+a word of the default searchable properties, ignoring case and accents (``search_tokens``; words
+as :func:`~crm_agent.crm.values.search_words` splits them, so a phone number is one word).
 Filter values arrive already coerced by the service (Decimal, aware datetime, option value,
 owner id).
 """
@@ -13,25 +14,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Numeric, and_, cast, false, func, literal, or_, select
+from sqlalchemy import Numeric, String, and_, cast, false, func, intersect, literal, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 
+from crm_agent.crm.coercion import RECORD_ID, search_property
 from crm_agent.crm.models import SearchToken
 from crm_agent.crm.objects import ObjectType
 from crm_agent.crm.properties import PropertyDef
 from crm_agent.crm.schemas import Filter, SearchRequest
-from crm_agent.crm.values import to_api, tokens
+from crm_agent.crm.values import search_words, to_api
 
-TOKEN_UPPER = "~"  # sorts after every character a token may hold (a-z, 0-9, @ . _ + -)
+TOKEN_UPPER = "~"  # sorts after every character a token may hold (a-z, 0-9)
 
 
 def property_expr(otype: ObjectType, defn: PropertyDef) -> ColumnElement[Any]:
     """The SQL expression holding property ``defn`` of ``otype`` (a column or a JSON field)."""
-    model = otype.model
+    table = otype.model.__table__
+    if defn is RECORD_ID:
+        return table.c.id
     if not defn.custom:
-        return getattr(model, defn.name)
-    expr = model.custom_properties[defn.name].as_string()
+        return table.c[defn.name]
+    expr = table.c.custom_properties[defn.name].as_string()
     return cast(expr, Numeric(38, 10)) if defn.type == "number" else expr
+
+
+def _text_expr(otype: ObjectType, defn: PropertyDef) -> ColumnElement[Any]:
+    """The property as text, for substring matching."""
+    if defn.custom:
+        return otype.model.__table__.c.custom_properties[defn.name].as_string()
+    expr = property_expr(otype, defn)
+    return expr if defn.type == "string" else cast(expr, String)
 
 
 def _is_text(defn: PropertyDef) -> bool:
@@ -39,8 +51,8 @@ def _is_text(defn: PropertyDef) -> bool:
 
 
 def _operand(defn: PropertyDef, value: Any) -> Any:
-    if defn.custom and defn.type not in {"number"}:
-        return to_api(value)
+    if defn.custom and defn.type != "number":
+        value = to_api(value)
     return value.lower() if _is_text(defn) and isinstance(value, str) else value
 
 
@@ -57,7 +69,7 @@ def compile_filter(otype: ObjectType, defn: PropertyDef, flt: Filter) -> ColumnE
         pattern = str(flt.value).lower().replace("%", r"\%").replace("_", r"\_").replace("*", "%")
         if "%" not in pattern.replace(r"\%", ""):
             pattern = f"%{pattern}%"
-        cond = func.lower(expr).like(pattern, escape="\\")
+        cond = func.lower(_text_expr(otype, defn)).like(pattern, escape="\\")
         return cond if op == "CONTAINS_TOKEN" else or_(~cond, expr.is_(None))
     if op in {"IN", "NOT_IN"}:
         values = [_operand(defn, v) for v in flt.values or []]
@@ -66,33 +78,39 @@ def compile_filter(otype: ObjectType, defn: PropertyDef, flt: Filter) -> ColumnE
     if op == "BETWEEN":
         return cmp.between(_operand(defn, flt.value), _operand(defn, flt.highValue))
     value = _operand(defn, flt.value)
-    comparisons = {"EQ": cmp == value, "LT": cmp < value, "LTE": cmp <= value, "GT": cmp > value, "GTE": cmp >= value}
     if op == "NEQ":
         return or_(cmp != value, expr.is_(None))
+    comparisons = {"EQ": cmp == value, "LT": cmp < value, "LTE": cmp <= value, "GT": cmp > value, "GTE": cmp >= value}
     return comparisons[op]
 
 
 def query_condition(otype: ObjectType, text: str) -> ColumnElement[bool]:
-    """Every word of ``text`` must prefix a search token of the record."""
-    words = tokens(text)
+    """Every word of ``text`` must prefix a search token of the record: the record ids of each
+    word's token range (read from the covering index), intersected."""
+    words = search_words(text)
     if not words:
         return false()
-    conditions = []
-    for word in words:
-        sub = select(SearchToken.record_id).where(
+    ranges = [
+        select(SearchToken.record_id).where(
             SearchToken.object_type == otype.name, SearchToken.token >= word, SearchToken.token < word + TOKEN_UPPER
         )
-        conditions.append(otype.model.id.in_(sub))
-    return and_(*conditions)
+        for word in words
+    ]
+    ids = ranges[0] if len(ranges) == 1 else intersect(*ranges)
+    return otype.model.__table__.c.id.in_(ids)
 
 
 def compile_search(otype: ObjectType, defs: dict[str, PropertyDef], request: SearchRequest) -> Select[Any]:
-    """SELECT of matching record rows (no paging), ordered by ``sorts`` then id."""
-    model = otype.model
-    stmt = select(model).where(model.archived == literal(request.archived))
+    """SELECT of matching record rows (all columns, no paging), ordered by ``sorts`` (records
+    without a value last) then id.
+
+    ``hs_object_id`` (the record id) may be filtered and sorted on like any property.
+    """
+    table = otype.model.__table__
+    stmt = select(table).where(table.c.archived == literal(request.archived))
     if request.filterGroups:
         groups = [
-            and_(*(compile_filter(otype, defs[f.propertyName], f) for f in g.filters))
+            and_(*(compile_filter(otype, _defn(defs, f.propertyName), f) for f in g.filters))
             for g in request.filterGroups
             if g.filters
         ]
@@ -102,6 +120,14 @@ def compile_search(otype: ObjectType, defs: dict[str, PropertyDef], request: Sea
         stmt = stmt.where(query_condition(otype, request.query))
     order = []
     for sort in request.sorts:
-        expr = property_expr(otype, defs[sort.propertyName])
-        order.append(expr.desc() if sort.direction == "DESCENDING" else expr.asc())
-    return stmt.order_by(*order, model.id.asc())
+        expr = property_expr(otype, _defn(defs, sort.propertyName))
+        # records without a value come last either way, on SQLite as on PostgreSQL
+        order.append((expr.desc() if sort.direction == "DESCENDING" else expr.asc()).nulls_last())
+    return stmt.order_by(*order, table.c.id.asc())
+
+
+def _defn(defs: dict[str, PropertyDef], name: str) -> PropertyDef:
+    defn = search_property(defs, name)
+    if defn is None:
+        raise KeyError(name)
+    return defn
