@@ -106,7 +106,7 @@ class AgentRunner:
             fallback_reason=fallback,
             created_at=now,
         )
-        await self.store.create(run, deps.plan)
+        await self.store.create(run, deps.plan, conversation)
         if mode == "auto":
             await self._execute(run_id, deps.plan, actor, on_step, approved=False)
         extra = [q for q in deps.questions if q not in answer]

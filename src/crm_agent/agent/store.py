@@ -39,17 +39,20 @@ class RunStore:
         self.sessions = sessions
 
     async def conversation(self, conversation_id: str | None, new_id: str, now: datetime) -> Conversation:
-        """The conversation with that id, created (with ``new_id`` when none is given) if missing."""
-        async with self.sessions.begin() as session:
-            found = await session.get(Conversation, conversation_id) if conversation_id else None
-            if found is None:
-                found = Conversation(id=conversation_id or new_id, created_at=now, context={})
-                session.add(found)
-            return found
+        """The conversation with that id, or a new one (``new_id`` when none is given), not yet stored:
+        :meth:`create` stores a new one together with its first run."""
+        found = None
+        if conversation_id:
+            async with self.sessions() as session:
+                found = await session.get(Conversation, conversation_id)
+        return found or Conversation(id=conversation_id or new_id, created_at=now, context={})
 
-    async def create(self, run: Run, plan: Plan) -> None:
-        """Insert a run and its steps."""
+    async def create(self, run: Run, plan: Plan, conversation: Conversation) -> None:
+        """Insert a run and its steps, and its conversation if that is new."""
         async with self.sessions.begin() as session:
+            if await session.get(Conversation, conversation.id) is None:
+                session.add(Conversation(id=conversation.id, created_at=conversation.created_at, context={}))
+                await session.flush()
             session.add(run)
             for step in plan.steps:
                 session.add(self._row(run.id, step))
