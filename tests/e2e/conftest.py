@@ -125,8 +125,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Playwright's sync API runs an event loop on the main thread while it
+    is open, so it must not outlive the module: later asyncio tests could not start their own loops."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)")
     from playwright.sync_api import sync_playwright

@@ -86,7 +86,7 @@ def index_words(text: str) -> list[str]:
     """The :func:`search_words` of ``text`` worth storing: a word that begins another word of the
     same text (``hammond`` of ``hammond0``) adds nothing to prefix matching and is left out."""
     words = sorted(search_words(text))
-    return [w for w, after in zip(words, [*words[1:], ""], strict=True) if not after.startswith(w)]
+    return [w for w, after in zip(words, [*words[1:], ""][: len(words)], strict=True) if not after.startswith(w)]
 
 
 def parse_decimal(raw: Any) -> Decimal:
