@@ -99,12 +99,23 @@ async def append_many(session: AsyncSession, at: datetime, items: list[_Pending]
     """Chain ``items`` onto the log in order, within the caller's transaction."""
     if not items:
         return
+    await insert_entries(session, chain(await chain_end(session), at, items))
+
+
+async def chain_end(session: AsyncSession) -> tuple[int, str]:
+    """The id and the previous hash of the next entry. On PostgreSQL this first takes the log's
+    transaction-level lock, which serializes appends until the caller's transaction ends."""
     if session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
     last = (
         await session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     ).first()
-    next_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    return (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+
+
+def chain(end: tuple[int, str], at: datetime, items: list[_Pending]) -> list[dict[str, Any]]:
+    """The rows of ``items`` chained after ``end`` (from :func:`chain_end`), hashes computed."""
+    next_id, prev = end
     ctx = current_write_context.get()
     rows = []
     for item in items:
@@ -124,8 +135,13 @@ async def append_many(session: AsyncSession, at: datetime, items: list[_Pending]
         row["hash"] = _hash(row)
         rows.append(row)
         prev, next_id = row["hash"], next_id + 1
-    # one bulk INSERT: a large batch (an import) appends thousands of entries at once
-    await insert_rows(session, AuditEntry.__table__, list(rows[0]), [list(r.values()) for r in rows])
+    return rows
+
+
+async def insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert rows made by :func:`chain`, in one bulk statement (an import appends thousands)."""
+    if rows:
+        await insert_rows(session, AuditEntry.__table__, list(rows[0]), [list(r.values()) for r in rows])
 
 
 async def append(

@@ -301,11 +301,14 @@ class SearchToken(Base):
     """
 
     __tablename__ = "search_tokens"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    object_type: Mapped[str] = mapped_column(String(20))
-    record_id: Mapped[int] = mapped_column(Integer)
-    token: Mapped[str] = mapped_column(String(200).with_variant(String(200, collation="C"), "postgresql"))
+    # The key is the lookup order (migration 0005): a prefix search is a range scan of the key, which on
+    # SQLite is the table itself (WITHOUT ROWID), so each token is stored in two b-trees, not three.
+    object_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    token: Mapped[str] = mapped_column(
+        String(200).with_variant(String(200, collation="C"), "postgresql"), primary_key=True
+    )
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     __table_args__ = (
-        Index("ix_search_tokens_lookup", "object_type", "token", "record_id"),  # covering (migration 0004)
         Index("ix_search_tokens_record", "object_type", "record_id"),
+        {"sqlite_with_rowid": False},
     )

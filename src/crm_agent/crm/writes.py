@@ -15,6 +15,9 @@ written in transactions of that size.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -111,9 +114,19 @@ async def write(
     race fails.
     """
     merged = BatchResult()
-    for part in chunks(list(enumerate(inputs)), TRANSACTION_SIZE):
-        checked = await _check(sessions, otype, part, mode)
-        merged.merge(await _write_retrying(sessions, now, currency, otype, checked, mode, with_records))
+    running: asyncio.Task[BatchResult] | None = None
+    try:
+        for part in chunks(list(enumerate(inputs)), TRANSACTION_SIZE):
+            checked = await _check(sessions, otype, part, mode)  # while the part before is written
+            if running is not None:
+                merged.merge(await running)
+            running = asyncio.create_task(_write_retrying(sessions, now, currency, otype, checked, mode, with_records))
+        if running is not None:
+            merged.merge(await running)
+            running = None
+    finally:
+        if running is not None:  # validation failed unexpectedly: let the part being written finish
+            await asyncio.gather(running, return_exceptions=True)
     merged.errors.sort(key=lambda e: e.index)
     return merged
 
@@ -130,7 +143,7 @@ async def _check(
         stored: dict[int, dict[str, Any]] = {}
         if mode == "update":
             stored = await load_rows(session, table, table.c.id, (maybe_int(i.id) for _, i in inputs))
-    pending = _validate(otype, defs, refs, inputs, mode, stored, result)
+    pending = await _validate(otype, defs, refs, inputs, mode, stored, result)
     return _Checked(inputs, defs, refs, pending, result)
 
 
@@ -190,16 +203,22 @@ async def _write_checked(
         if key:
             pending = await _apply_unique_key(session, otype, key, pending, mode, stored, result)
         writes, history = _apply_all(otype, defs, refs, pending, stored, now, currency)
-        await _store(session, table, writes)
-        await _store_tokens(session, otype, defs, writes)
-        if history:
-            await _store_history(session, history)
+        # Python prepares the next statement while the database runs the one before: records,
+        # then search tokens (while the audit chain is hashed), then audit entries
+        async with _overlapping(await _store(session, table, writes)):
+            token_rows, stale = _token_rows(otype, defs, writes)
+        await _delete_tokens(session, otype, stale)
         entries = [
             audit.pending("create" if w.creates else "update", otype.name, str(w.row.values["id"]), w.before, w.after)
             for w in writes
             if w.changes
         ]
-        await audit.append_many(session, now, entries)
+        end = await audit.chain_end(session) if entries else (0, "")
+        async with _overlapping(insert_rows(session, SearchToken.__table__, TOKEN_COLUMNS, token_rows)):
+            audit_rows = audit.chain(end, now, entries) if entries else []
+        await audit.insert_entries(session, audit_rows)
+        if history:
+            await _store_history(session, history)
         for w in writes:
             for to_type, to_id, primary in w.pending.links:
                 await links.associate(session, now, otype, w.row.values["id"], object_type(to_type), to_id, primary)
@@ -214,7 +233,7 @@ async def _write_checked(
     return result
 
 
-def _validate(
+async def _validate(
     otype: ObjectType,
     defs: dict[str, PropertyDef],
     refs: Refs,
@@ -224,7 +243,9 @@ def _validate(
     result: BatchResult,
 ) -> list[Pending]:
     pending = []
-    for index, inp in inputs:
+    for n, (index, inp) in enumerate(inputs, start=1):
+        if n % 200 == 0:
+            await asyncio.sleep(0)  # let the write in progress go on with its next statement
         try:
             target = None
             if mode == "update":
@@ -294,9 +315,12 @@ async def _apply_unique_key(
     return kept
 
 
+_NO_CUSTOM: dict[str, str] = {}  # shared by new rows (never changed in place: custom values make a new dict)
+
+
 def _new_row(table: Table, now: datetime) -> dict[str, Any]:
     row: dict[str, Any] = {c.name: None for c in table.columns}
-    row.update(createdate=now, lastmodifieddate=now, archived=False, custom_properties={})
+    row.update(createdate=now, lastmodifieddate=now, archived=False, custom_properties=_NO_CUSTOM)
     return row
 
 
@@ -359,58 +383,78 @@ def _deal_defaults(refs: Refs, values: dict[str, Any], creates: bool, currency: 
         values["dealstage"] = refs.first_stage(values["pipeline"])
 
 
-async def _store(session: AsyncSession, table: Table, writes: list[_Write]) -> None:
-    """Insert new rows (filling in their ids) and update changed ones, in bulk."""
+async def _store(session: AsyncSession, table: Table, writes: list[_Write]) -> Coroutine[Any, Any, None] | None:
+    """Update changed rows and give new rows their ids, in bulk. On SQLite the insert of the new
+    rows is returned to be awaited (the caller works meanwhile); elsewhere it is done already."""
     rows: dict[int, _Row] = {id(w.row): w.row for w in writes if w.row.dirty}
     new = [r for r in rows.values() if r.is_new]
     old = [r for r in rows.values() if not r.is_new]
     columns = [c.name for c in table.columns if c.name != "id"]
-    if new and session.bind.dialect.name == "sqlite":
-        # SQLite hands out max(id) + 1 itself; assigning the ids here lets one plain executemany insert
-        # the batch (several times faster than INSERT ... RETURNING). A concurrent writer that takes
-        # an id first makes the insert fail, and write() retries input by input.
-        start = await session.scalar(select(func.max(table.c.id))) or 0
-        for offset, row in enumerate(new, start=1):
-            row.values["id"] = start + offset
-        all_columns = ["id", *columns]
-        await insert_rows(session, table, all_columns, [[r.values[c] for c in all_columns] for r in new])
-    else:
-        for part in chunks(new, 500):
-            stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            ids = (await session.execute(stmt, [{c: r.values[c] for c in columns} for r in part])).scalars().all()
-            for row, new_id in zip(part, ids, strict=True):
-                row.values["id"] = new_id
     if old:
         changed = [c for c in columns if c != "createdate"]
         stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(f"_v_{c}") for c in changed})
         params = [{"_id": r.values["id"], **{f"_v_{c}": r.values[c] for c in changed}} for r in old]
         await session.execute(stmt, params)
+    if new and session.bind.dialect.name == "sqlite":
+        # SQLite hands out max(id) + 1 itself; assigning the ids here lets one bulk INSERT write the
+        # batch (several times faster than INSERT ... RETURNING). A concurrent writer that takes an
+        # id first makes the insert fail, and write() retries input by input.
+        start = await session.scalar(select(func.max(table.c.id))) or 0
+        for offset, row in enumerate(new, start=1):
+            row.values["id"] = start + offset
+        all_columns = ["id", *columns]
+        return insert_rows(session, table, all_columns, [[r.values[c] for c in all_columns] for r in new])
+    for part in chunks(new, 500):
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = (await session.execute(stmt, [{c: r.values[c] for c in columns} for r in part])).scalars().all()
+        for row, new_id in zip(part, ids, strict=True):
+            row.values["id"] = new_id
+    return None
 
 
-async def _store_tokens(
-    session: AsyncSession, otype: ObjectType, defs: dict[str, PropertyDef], writes: list[_Write]
-) -> None:
-    """Re-derive the free-text search tokens of every written record whose searchable text changed."""
+@asynccontextmanager
+async def _overlapping(statement: Coroutine[Any, Any, None] | None) -> AsyncIterator[None]:
+    """Run ``statement`` (a database write) while the body of the ``with`` runs; leave the block
+    only when both are done. The body must not use the session."""
+    task = asyncio.create_task(statement) if statement is not None else None
+    try:
+        await asyncio.sleep(0)  # hand the statement to the database before the body takes the CPU
+        yield
+    finally:
+        if task is not None:
+            await task
+
+
+TOKEN_COLUMNS = ["object_type", "record_id", "token"]
+
+
+def _token_rows(
+    otype: ObjectType, defs: dict[str, PropertyDef], writes: list[_Write]
+) -> tuple[list[tuple[str, int, str]], list[int]]:
+    """The search token rows of every written record whose searchable text changed (in token order,
+    which the index takes page by page), and the updated records whose old tokens must go."""
     searchable = [n for n, d in defs.items() if d.searchable]
     changed: dict[int, dict[str, Any]] = {}
     for w in writes:
         if w.creates or (w.changes and any(n in w.pending.values for n in searchable)):
             changed[w.row.values["id"]] = w.row.values
     created = {w.row.values["id"] for w in writes if w.creates}
-    stale = [rid for rid in changed if rid not in created]
-    for part in chunks(stale):
-        await session.execute(
-            delete(SearchToken).where(
-                SearchToken.object_type == otype.name, any_of(SearchToken.record_id, part, dialect_of(session))
-            )
-        )
     rows = [
         (otype.name, rid, tok[:200])
         for rid, values in changed.items()
         for tok in index_words(" ".join(str(values[n]) for n in searchable if values[n]))
     ]
-    rows.sort(key=lambda row: row[2])  # in token order the index takes them page by page
-    await insert_rows(session, SearchToken.__table__, ["object_type", "record_id", "token"], rows)
+    rows.sort(key=lambda row: row[2])
+    return rows, [rid for rid in changed if rid not in created]
+
+
+async def _delete_tokens(session: AsyncSession, otype: ObjectType, record_ids: list[int]) -> None:
+    for part in chunks(record_ids):
+        await session.execute(
+            delete(SearchToken).where(
+                SearchToken.object_type == otype.name, any_of(SearchToken.record_id, part, dialect_of(session))
+            )
+        )
 
 
 async def _store_history(session: AsyncSession, history: list[dict[str, Any]]) -> None:

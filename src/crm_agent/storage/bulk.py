@@ -4,19 +4,22 @@ SQLAlchemy prepares every parameter set of an ``executemany`` in Python, which i
 cost of writing many thousands of small rows (an import: records, search tokens, audit entries).
 :func:`insert_rows` applies the columns' own bind processors, so values are stored exactly as
 SQLAlchemy would store them (UTC timestamps, JSON, booleans, decimals), and hands plain tuples to
-the driver in one call. It works on SQLite (``?`` placeholders) and asyncpg (``$1``); other
-drivers take SQLAlchemy's ordinary path.
+the driver: on SQLite as multi-row ``INSERT ... VALUES`` statements, on asyncpg (``$1``) through
+``executemany``; other drivers take SQLAlchemy's ordinary path.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+_SQLITE_MAX_VARIABLES = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "numeric_dollar": "${}", "numeric": ":{}"}
 _statements: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Callable[[Any], Any] | None]]] = {}
 
@@ -47,28 +50,35 @@ async def insert_rows(session: AsyncSession, table: Table, columns: Sequence[str
     sql, processors = _prepared(table, columns, dialect)
     if any(processors):
         rows = _processed(processors, rows)
-    await conn.exec_driver_sql(sql, rows)
+    if dialect.name != "sqlite":
+        await conn.exec_driver_sql(sql, [tuple(row) for row in rows])
+        return
+    # SQLite: multi-row VALUES, so that one statement (run without holding Python's GIL) inserts
+    # thousands of rows instead of one GIL hand-over per row
+    per_statement = max(1, _SQLITE_MAX_VARIABLES // len(columns))
+    marks = sql[sql.index(" VALUES ") + len(" VALUES ") :]
+    head = sql[: sql.index(" VALUES ") + len(" VALUES ")]
+    for start in range(0, len(rows), per_statement):
+        part = rows[start : start + per_statement]
+        flat = tuple(chain.from_iterable(part))
+        await conn.exec_driver_sql(head + ", ".join([marks] * len(part)), flat)
 
 
-def _processed(processors: list[Callable[[Any], Any] | None], rows: list[Sequence[Any]]) -> list[tuple[Any, ...]]:
-    """``rows`` with each value bound by its column's processor. A value that is the very object of
-    the row before (a batch's shared timestamp, say) reuses that row's result."""
-    out = []
-    last_in: list[Any] = [object()] * len(processors)
-    last_out: list[Any] = [None] * len(processors)
-    nulls = [None if proc is None else proc(None) for proc in processors]
-    for row in rows:
-        bound = []
-        for i, value in enumerate(row):
-            proc = processors[i]
-            if proc is None:
-                bound.append(value)
-            elif value is None:
-                bound.append(nulls[i])
-            elif value is last_in[i]:
-                bound.append(last_out[i])
+def _processed(processors: list[Callable[[Any], Any] | None], rows: list[Sequence[Any]]) -> list[list[Any]]:
+    """``rows`` with each value bound by its column's processor, column by column. A value that is
+    the very object of the row before (a batch's shared timestamp, say) reuses that row's result."""
+    out = [list(row) for row in rows]
+    for i, proc in enumerate(processors):
+        if proc is None:
+            continue
+        null, last_in, last_out = proc(None), object(), None
+        for row in out:
+            value = row[i]
+            if value is None:
+                row[i] = null
+            elif value is last_in:
+                row[i] = last_out
             else:
-                last_in[i], last_out[i] = value, proc(value)
-                bound.append(last_out[i])
-        out.append(tuple(bound))
+                last_in = value
+                last_out = row[i] = proc(value)
     return out
