@@ -9,9 +9,7 @@ The SDK's own retries are off: a failing LLM falls back to the rules planner at 
 
 from __future__ import annotations
 
-from pydantic_ai.models import Model, infer_model
-from pydantic_ai.models.openai import OpenAIChatModel
-from pydantic_ai.providers.openai import OpenAIProvider
+from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 
 from crm_agent.config import Settings
@@ -20,7 +18,13 @@ from crm_agent.crm.schemas import OwnerRecord, PipelineRecord
 
 
 def build_model(settings: Settings) -> Model:
-    """The configured LLM. Raises pydantic_ai's UserError for an unknown provider or missing key."""
+    """The configured LLM. Raises pydantic_ai's UserError for an unknown provider or missing key.
+
+    Provider SDKs are imported here, on use: the offline planner never loads them."""
+    from pydantic_ai.models import infer_model
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+
     name = settings.model
     if settings.llm_base_url:
         model_name = name.split(":", 1)[1] if ":" in name else name

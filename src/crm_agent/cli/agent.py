@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from crm_agent import audit
-from crm_agent.agent.runner import AgentRunner
 from crm_agent.agent.views import RunView
 from crm_agent.cli.context import console, print_json, print_table, run, settings
 
@@ -16,6 +15,15 @@ runs = typer.Typer(help="Runs: what each request became.", no_args_is_help=True)
 plans = typer.Typer(help="Approve or reject plans that wait for approval.", no_args_is_help=True)
 audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run as JSON.")]
+
+
+def runner_class() -> Any:
+    """AgentRunner, imported on use: the agent loads pydantic-ai, which CRM-only commands do not need."""
+    from crm_agent.agent.runner import AgentRunner
+
+    return AgentRunner
+
+
 _STYLE = {
     "succeeded": "green",
     "failed": "red",
@@ -87,7 +95,7 @@ def chat(
     actor = cfg.actor
 
     async def once(text: str, conversation_id: str | None) -> RunView:
-        runner = await AgentRunner.connect(cfg)
+        runner = await runner_class().connect(cfg)
         return await runner.run(text, actor=actor, mode=mode, conversation_id=conversation_id)
 
     if message is not None:
@@ -112,7 +120,7 @@ def runs_list(limit: Annotated[int, typer.Option(min=1, max=500)] = 20, as_json:
     """Recent runs, newest first."""
 
     async def go() -> list[RunView]:
-        return await (await AgentRunner.connect(settings())).list_runs(limit)
+        return await (await runner_class().connect(settings())).list_runs(limit)
 
     views = run(go)
     if as_json:
@@ -130,7 +138,7 @@ def runs_show(run_id: str, as_json: JsonOpt = False) -> None:
     """One run with each step, its arguments, result and timing."""
 
     async def go() -> RunView:
-        return await (await AgentRunner.connect(settings())).get_run(run_id)
+        return await (await runner_class().connect(settings())).get_run(run_id)
 
     view = run(go)
     if as_json:
@@ -149,7 +157,7 @@ def plans_approve(run_id: str, as_json: JsonOpt = False) -> None:
     """Approve a plan: run its steps that wait for approval."""
 
     async def go() -> RunView:
-        return await (await AgentRunner.connect(settings())).approve(run_id, actor=settings().actor)
+        return await (await runner_class().connect(settings())).approve(run_id, actor=settings().actor)
 
     show_run(run(go), as_json)
 
@@ -161,7 +169,7 @@ def plans_reject(
     """Reject a plan: its waiting steps never run."""
 
     async def go() -> RunView:
-        return await (await AgentRunner.connect(settings())).reject(run_id, actor=settings().actor, reason=reason)
+        return await (await runner_class().connect(settings())).reject(run_id, actor=settings().actor, reason=reason)
 
     show_run(run(go), as_json)
 
@@ -170,7 +178,7 @@ def undo(run_id: str, as_json: JsonOpt = False) -> None:
     """Revert a run's writes in reverse order; refuses, naming the record, if a later change would be lost."""
 
     async def go() -> RunView:
-        return await (await AgentRunner.connect(settings())).undo(run_id, actor=settings().actor)
+        return await (await runner_class().connect(settings())).undo(run_id, actor=settings().actor)
 
     show_run(run(go), as_json)
 
@@ -180,7 +188,7 @@ def audit_verify(as_json: JsonOpt = False) -> None:
     """Recompute the hash chain; exit 1 if any entry was edited, removed or reordered."""
 
     async def go() -> audit.ChainReport:
-        runner = await AgentRunner.connect(settings())
+        runner = await runner_class().connect(settings())
         async with runner.crm.sessions() as session:
             return await audit.verify_chain(session)
 

@@ -10,9 +10,8 @@ from typing import Annotated
 import typer
 from rich.rule import Rule
 
-from crm_agent.agent.runner import AgentRunner
 from crm_agent.agent.views import RunView
-from crm_agent.cli.agent import show_run
+from crm_agent.cli.agent import runner_class, show_run
 from crm_agent.cli.context import console, run, settings
 from crm_agent.config import Settings
 from crm_agent.demo_data import DEMO_NOW, load_demo
@@ -49,7 +48,7 @@ REQUESTS = [
 
 
 async def _demo(cfg: Settings) -> tuple[list[tuple[str, RunView]], list[OutboxMessage]]:
-    runner = await AgentRunner.connect(cfg)
+    runner = await runner_class().connect(cfg)
     await load_demo(runner.crm)
     shown: list[tuple[str, RunView]] = []
     conversation = None
