@@ -13,23 +13,30 @@ from crm_agent.agent.records import Conversation, Run, RunStep
 from crm_agent.agent.views import RunView, StepView
 from crm_agent.errors import NotFound
 
+_STEP_FIELDS = (
+    "position",
+    "tool",
+    "args",
+    "handle",
+    "depends_on",
+    "description",
+    "risk",
+    "status",
+    "result",
+    "error",
+    "attempts",
+    "duration_ms",
+)
+
+
+def _step_fields(source: Any) -> dict[str, Any]:
+    """The persisted fields of a step (a plan Step or a RunStep row)."""
+    return {name: getattr(source, name) for name in _STEP_FIELDS}
+
 
 def step_view(step: Step) -> StepView:
     """The API view of a plan step."""
-    return StepView(
-        position=step.position,
-        tool=step.tool,
-        args=step.args,
-        handle=step.handle,
-        depends_on=step.depends_on,
-        description=step.description,
-        risk=step.risk,
-        status=step.status,
-        result=step.result,
-        error=step.error,
-        attempts=step.attempts,
-        duration_ms=step.duration_ms,
-    )
+    return StepView(**_step_fields(step))
 
 
 class RunStore:
@@ -59,21 +66,7 @@ class RunStore:
 
     @staticmethod
     def _row(run_id: str, step: Step) -> RunStep:
-        return RunStep(
-            run_id=run_id,
-            position=step.position,
-            tool=step.tool,
-            args=step.args,
-            handle=step.handle,
-            depends_on=step.depends_on,
-            description=step.description,
-            risk=step.risk,
-            status=step.status,
-            result=step.result,
-            error=step.error,
-            attempts=step.attempts,
-            duration_ms=step.duration_ms,
-        )
+        return RunStep(run_id=run_id, **_step_fields(step))
 
     async def save_step(self, run_id: str, step: Step) -> None:
         """Write a step's outcome."""
@@ -108,26 +101,14 @@ class RunStore:
             rows = (
                 await session.scalars(select(RunStep).where(RunStep.run_id == run_id).order_by(RunStep.position))
             ).all()
-        plan = Plan(
-            steps=[
-                Step(
-                    position=r.position,
-                    tool=r.tool,
-                    args=r.args,
-                    description=r.description,
-                    risk=r.risk,
-                    object_type=r.args.get("object_type"),
-                    handle=r.handle,
-                    depends_on=list(r.depends_on or []),
-                    status=r.status,
-                    result=r.result,
-                    error=r.error,
-                    attempts=r.attempts,
-                    duration_ms=r.duration_ms,
-                )
-                for r in rows
-            ]
-        )
+        steps = [
+            Step(**{**_step_fields(r), "depends_on": list(r.depends_on or [])}, object_type=r.args.get("object_type"))
+            for r in rows
+        ]
+        for step in steps:
+            if step.risk == "outbound":  # e-mail runs after the request's writes (see Plan.add)
+                step.after = [s.position for s in steps if s.position < step.position and s.risk != "read"]
+        plan = Plan(steps=steps)
         return run, plan
 
     async def list(self, limit: int = 50, offset: int = 0) -> list[Run]:
