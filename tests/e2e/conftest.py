@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.server import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,12 +46,6 @@ class Server:
     member_key: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def _seed(data_dir: Path) -> tuple[str, str]:
     from crm_agent.auth.service import AuthService
     from crm_agent.config import Settings
@@ -76,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("e2e-data")
     with ThreadPoolExecutor(1) as pool:  # a thread of its own: Playwright may own this thread's event loop
         admin_key, member_key = pool.submit(asyncio.run, _seed(data_dir)).result()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CRM_AGENT_DATA_DIR": str(data_dir), "CRM_AGENT_NOW": DEMO_NOW, "CRM_AGENT_MODEL": "rules"}
     log = (data_dir / "server.log").open("w")
     proc = subprocess.Popen(
