@@ -21,6 +21,8 @@ from crm_agent.agent.planner.common import EXAMPLES, GROUP_WORDS, SINGLE_WORDS, 
 from crm_agent.agent.planner.creating import CreatingMixin
 from crm_agent.agent.planner.emailing import EmailingMixin
 from crm_agent.agent.planner.schema import Schema
+from crm_agent.agent.planner.terse import TerseMixin
+from crm_agent.agent.planner.wording import expand
 from crm_agent.crm.schemas import OwnerRecord
 from crm_agent.crm.values import fold
 
@@ -31,6 +33,13 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _TRAILER = re.compile(r"[\s,]*(?:\b(?:please|pls|thanks|thank you|now|asap|too|as well)\b[\s,.!]*)+$", re.IGNORECASE)
+_NOTE = re.compile(r"(?i)^(?:(?:add|log|create|make|leave|write|put|attach|save|a|new|quick)\s+)*note\b")
+_DASHED = re.compile(
+    r"^(?P<a>.+?)\s+[-–—]+\s+(?P<b>(?:create|add|make|update|change|set|mark|move|delete|remove|archive|assign|"
+    r"reassign|hand|give|transfer|pass|link|associate|log|push|bump|close|put|switch)\b.+)$",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"(?i)\b(his|her|him|their|them|they|its|it)\b")
 _IMPLIED_CREATE = re.compile(
     r"(?i)^(?:a|an|another|one more)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note|lead)\b"
 )
@@ -45,7 +54,7 @@ _VERB_START = re.compile(
 
 
 @dataclass
-class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin):
+class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, TerseMixin):
     """Interprets the clauses of one message against the CRM's schema and the conversation so far."""
 
     schema: Schema
@@ -143,11 +152,22 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin):
     async def interpret(self, clause: str, pronoun_follows: bool = False) -> None:
         """Turn one clause into actions (or record it as not understood). A clause that only names someone
         ("Tom is leaving") is accepted when ``pronoun_follows`` (the next clause says "his", "her", "their")."""
-        text = _TRAILER.sub("", _FILLER.sub("", clause.strip())).strip(" .!")
+        text = clause.strip()
+        if not _NOTE.match(text):
+            text = expand(text)
+        text = _TRAILER.sub("", _FILLER.sub("", text)).strip(" .!")
         if not text:
             return
         if _IMPLIED_CREATE.match(text):
             text = f"create {text}"
+        dash = _DASHED.match(text)
+        if dash and not _NOTE.match(text):
+            if await self.target_first(text):
+                return
+            second = dash.group("b")
+            await self.interpret(dash.group("a"), bool(_PRONOUN.search(second)))
+            await self.interpret(second)
+            return
         if await self._dispatch(text):
             verb = _VERB_START.match(text)
             self.last_verb = verb.group(1).lower() if verb else self.last_verb
@@ -164,6 +184,7 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin):
         if _QUESTION_START.match(text):
             return await self.question(text)
         for handler in (
+            self.arrow,
             self.email,
             self.note,
             self.task,
@@ -175,6 +196,8 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin):
             self.task_status,
             self.update,
             self.status_change,
+            self.verbless_update,
+            self.target_first,
             self.question,
         ):
             if await handler(text):

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from crm_agent.agent.planner.intents import EXAMPLES, SYM, Action, Interpreter
 from crm_agent.agent.planner.schema import Schema
 from crm_agent.agent.planner.text import split_clauses
+from crm_agent.agent.planner.wording import join_lists
 from crm_agent.agent.reply import format_money
 from crm_agent.agent.resolve import is_named
 from crm_agent.config import Settings
@@ -87,7 +88,7 @@ class RulesPlanner:
             )
             today = self.settings.current_time().astimezone(self.settings.tz).date()
             interpreter = Interpreter(self.schema, today, self.context, self._exists)
-            clauses = split_clauses(str(prompt))
+            clauses = split_clauses(join_lists(str(prompt)))
             for index, clause in enumerate(clauses):
                 following = clauses[index + 1] if index + 1 < len(clauses) else ""
                 await interpreter.interpret(

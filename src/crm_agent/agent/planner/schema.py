@@ -122,6 +122,11 @@ PROPERTY_SYNONYMS = {
 }
 
 
+def spaced(text: str) -> str:
+    """``text`` with runs of hyphens, underscores and spaces as one space."""
+    return re.sub(r"[-_\s]+", " ", text)
+
+
 @dataclass
 class Schema:
     """The CRM's reference data as the planner needs it."""
@@ -171,17 +176,30 @@ class Schema:
                     return stage.label
         return stage_id
 
-    def option_in(self, type_name: str, prop: str, text: str) -> str | None:
-        """An enumeration option of ``prop`` named in ``text`` (value, label or synonym), longest first."""
+    def _option_forms(self, type_name: str, prop: str) -> list[tuple[str, str]]:
+        """(value, words) pairs naming each option of ``prop``: value, label and synonyms, longest first."""
         defn = self.properties.get(type_name, {}).get(prop)
         if defn is None:
-            return None
+            return []
         synonyms = {"lifecyclestage": LIFECYCLE_SYNONYMS, "hs_lead_status": LEAD_STATUS_SYNONYMS}.get(prop, {})
         forms = [(v, fold(v)) for v, _ in defn.options] + [(v, fold(lbl)) for v, lbl in defn.options]
         forms += [(v, s) for v, words in synonyms.items() for s in words]
-        folded = fold(text)
-        for value, form in sorted(forms, key=lambda f: -len(f[1])):
-            if re.search(rf"(?<![\w-]){re.escape(form.replace('_', ' '))}(?:s|es)?(?![\w-])", folded.replace("_", " ")):
+        return sorted({(v, spaced(f)) for v, f in forms}, key=lambda f: -len(f[1]))
+
+    def option_in(self, type_name: str, prop: str, text: str) -> str | None:
+        """An enumeration option of ``prop`` named in ``text`` (value, label or synonym), longest first;
+        hyphens, underscores and spaces are the same ("multi year" names Multi-year)."""
+        folded = spaced(fold(text))
+        for value, form in self._option_forms(type_name, prop):
+            if re.search(rf"(?<![\w-]){re.escape(form)}(?:s|es)?(?![\w-])", folded):
+                return value
+        return None
+
+    def option_exact(self, type_name: str, prop: str, text: str) -> str | None:
+        """The option of ``prop`` that ``text`` names as a whole ("SQL", "multi year"), else None."""
+        folded = spaced(fold(text)).strip(" .!")
+        for value, form in self._option_forms(type_name, prop):
+            if folded in {form, f"{form}s", f"a {form}", f"an {form}"}:
                 return value
         return None
 
