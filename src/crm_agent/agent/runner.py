@@ -21,6 +21,7 @@ from pydantic_core import to_jsonable_python
 from crm_agent import audit
 from crm_agent.agent import llm, policy
 from crm_agent.agent.executor import execute
+from crm_agent.agent.names import remembered_lookups
 from crm_agent.agent.plan import Plan, Step
 from crm_agent.agent.planner.model import PLAN_ONLY, RulesPlanner
 from crm_agent.agent.records import Run
@@ -31,6 +32,7 @@ from crm_agent.agent.tools import AgentDeps, toolset
 from crm_agent.agent.undo import undo_run
 from crm_agent.agent.views import RunView, StepView
 from crm_agent.config import Settings
+from crm_agent.crm.directory import reference_snapshot
 from crm_agent.crm.service import LocalCrm
 from crm_agent.errors import FieldError, NotFound, ValidationFailed
 
@@ -65,8 +67,15 @@ class AgentRunner:
         """Plan ``message``, apply policy, execute what may run now, and return the persisted run.
 
         Raises ValidationFailed for an unknown mode. Bad messages (empty, over 20,000 characters) get a
-        clear reply and no steps, not an exception.
+        clear reply and no steps, not an exception. The run reads the CRM's reference data (owners,
+        pipelines, properties) once, as a snapshot (:func:`crm_agent.crm.directory.reference_snapshot`).
         """
+        with reference_snapshot():
+            return await self._run(message, actor, mode, conversation_id, on_step)
+
+    async def _run(
+        self, message: str, actor: str, mode: str | None, conversation_id: str | None, on_step: StepListener | None
+    ) -> RunView:
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise ValidationFailed([FieldError("mode", mode, "use auto, review or dry-run")])
@@ -88,7 +97,8 @@ class AgentRunner:
                 "Split it into smaller requests."
             )
         else:
-            answer, usage, fallback, deps, context = await self._plan(text, deps, context)
+            with remembered_lookups():  # planning writes nothing, so a name's lookup can be reused
+                answer, usage, fallback, deps, context = await self._plan(text, deps, context)
             model_name = "rules" if fallback or self.settings.model == "rules" else self.settings.model
         policy.decide(deps.plan.steps, mode)
         run = Run(
@@ -185,7 +195,8 @@ class AgentRunner:
                 [FieldError("run", run_id, f"is {run.status}; only runs awaiting approval can be approved")]
             )
         await self.store.finish(run_id, status="running")
-        await self._execute(run_id, plan, actor, on_step, approved=True)
+        with reference_snapshot():
+            await self._execute(run_id, plan, actor, on_step, approved=True)
         answer = run.reply.split("\n")[-1] if not plan.writes() else ""
         reply = compose(plan.steps, run.mode, answer, run_id) + f"\nApproved by {actor}."
         await self.store.finish(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm_agent.agent.plan import Plan, Step
@@ -71,26 +71,29 @@ class RunStore:
     async def save_step(self, run_id: str, step: Step) -> None:
         """Write a step's outcome."""
         async with self.sessions.begin() as session:
-            row = await session.scalar(
-                select(RunStep).where(RunStep.run_id == run_id, RunStep.position == step.position)
+            await session.execute(
+                update(RunStep)
+                .where(RunStep.run_id == run_id, RunStep.position == step.position)
+                .values(
+                    status=step.status,
+                    result=step.result,
+                    error=step.error,
+                    attempts=step.attempts,
+                    duration_ms=step.duration_ms,
+                )
             )
-            if row is not None:
-                row.status, row.result, row.error = step.status, step.result, step.error
-                row.attempts, row.duration_ms = step.attempts, step.duration_ms
 
     async def finish(self, run_id: str, conversation: tuple[str, dict[str, Any]] | None = None, **fields: Any) -> None:
         """Update a run's columns (status, reply, finished_at, ...) and, in the same transaction, replace
         its conversation's context when ``conversation`` is (id, context)."""
         async with self.sessions.begin() as session:
-            row = await session.get(Run, run_id)
-            if row is None:
+            updated = await session.execute(update(Run).where(Run.id == run_id).values(**fields))
+            if updated.rowcount == 0:
                 raise NotFound("run", run_id)
-            for key, value in fields.items():
-                setattr(row, key, value)
             if conversation is not None:
-                convo = await session.get(Conversation, conversation[0])
-                if convo is not None:
-                    convo.context = conversation[1]
+                await session.execute(
+                    update(Conversation).where(Conversation.id == conversation[0]).values(context=conversation[1])
+                )
 
     async def load(self, run_id: str) -> tuple[Run, Plan]:
         """A run and its plan. Raises NotFound."""

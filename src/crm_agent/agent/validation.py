@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from crm_agent.crm import directory
 from crm_agent.crm.coercion import coerce_properties, load_refs
 from crm_agent.crm.objects import object_type
@@ -21,13 +23,14 @@ async def check(crm: LocalCrm, object_type_name: str, properties: dict[str, Any]
     Raises ValidationFailed naming every bad field, NotFound for an unknown ``record_id``.
     """
     otype = object_type(object_type_name)
-    async with crm.sessions() as session:
-        defs = await directory.property_defs(session, otype)
-        refs = await load_refs(session, otype)
+    table = otype.model.__table__
+    async with crm.read_only() as conn:
+        defs = await directory.property_defs(conn, otype)
+        refs = await load_refs(conn, otype)
         current = None
         if record_id is not None:
-            row = await session.get(otype.model, int(record_id))
+            row = (await conn.execute(select(table).where(table.c.id == int(record_id)))).first()
             if row is None or row.archived:
                 raise NotFound(otype.singular, record_id)
-            current = {c.name: getattr(row, c.name) for c in otype.model.__table__.columns}
+            current = dict(row._mapping)
         coerce_properties(otype, defs, refs, properties, current)

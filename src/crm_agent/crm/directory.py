@@ -7,10 +7,13 @@ stage, and custom property values are validated against their definitions.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -25,6 +28,42 @@ from crm_agent.errors import Conflict, FieldError, ValidationFailed
 
 Reader = AsyncSession | AsyncConnection  # reads run in a session or straight on a connection
 
+T = TypeVar("T")
+_snapshot: ContextVar[dict[str, Any] | None] = ContextVar("crm_reference_snapshot", default=None)
+
+
+@contextmanager
+def reference_snapshot() -> Iterator[None]:
+    """Inside this block owners, pipelines and property definitions are read from the database once
+    and then reused, as a snapshot of the reference data.
+
+    One agent run reads them up to five times (planning, validating the tool arguments, the write's
+    own validation, the read-back); a run sees one consistent version of them, as a repeatable-read
+    transaction would. A change of reference data made through this module inside the block drops
+    the snapshot. Nothing outlives the block, so no process keeps state another replica needs.
+    """
+    token = _snapshot.set({})
+    try:
+        yield
+    finally:
+        _snapshot.reset(token)
+
+
+async def _snapshotted(key: str, load: Callable[[], Awaitable[T]]) -> T:
+    """``load()``, or its value from the current :func:`reference_snapshot`."""
+    snapshot = _snapshot.get()
+    if snapshot is None:
+        return await load()
+    if key not in snapshot:
+        snapshot[key] = await load()
+    return snapshot[key]
+
+
+def _reference_changed() -> None:
+    snapshot = _snapshot.get()
+    if snapshot is not None:
+        snapshot.clear()
+
 
 def owner_record(owner: Any) -> OwnerRecord:
     """The API form of an owner (an ORM object or a row)."""
@@ -37,6 +76,7 @@ async def create_owner(
     session: AsyncSession, now: datetime, email: str, first_name: str, last_name: str
 ) -> OwnerRecord:
     """Add an owner; raises ValidationFailed for a bad email, Conflict if the email is taken."""
+    _reference_changed()
     try:
         address = normalize_email(email)
     except ValueError as exc:
@@ -54,9 +94,13 @@ async def create_owner(
 
 async def list_owners(session: Reader) -> list[OwnerRecord]:
     """All active owners, ordered by id."""
-    table = Owner.__table__
-    rows = await session.execute(select(table).where(table.c.archived.is_(False)).order_by(table.c.id))
-    return [owner_record(o) for o in rows]
+
+    async def load() -> list[OwnerRecord]:
+        table = Owner.__table__
+        rows = await session.execute(select(table).where(table.c.archived.is_(False)).order_by(table.c.id))
+        return [owner_record(o) for o in rows]
+
+    return list(await _snapshotted("owners", load))
 
 
 def match_owners(owners: list[OwnerRecord], ref: Any) -> list[OwnerRecord]:
@@ -136,20 +180,24 @@ def _stage_record(stage: Any) -> StageRecord:
 
 async def list_pipelines(session: Reader) -> list[PipelineRecord]:
     """Every deal pipeline with its stages in display order."""
-    pipeline_table, stage_table = Pipeline.__table__, PipelineStage.__table__
-    pipelines = (
-        await session.execute(select(pipeline_table).order_by(pipeline_table.c.display_order, pipeline_table.c.id))
-    ).all()
-    stages = (await session.execute(select(stage_table).order_by(stage_table.c.display_order))).all()
-    return [
-        PipelineRecord(
-            id=p.id,
-            label=p.label,
-            displayOrder=p.display_order,
-            stages=[_stage_record(s) for s in stages if s.pipeline_id == p.id],
-        )
-        for p in pipelines
-    ]
+
+    async def load() -> list[PipelineRecord]:
+        pipeline_table, stage_table = Pipeline.__table__, PipelineStage.__table__
+        pipelines = (
+            await session.execute(select(pipeline_table).order_by(pipeline_table.c.display_order, pipeline_table.c.id))
+        ).all()
+        stages = (await session.execute(select(stage_table).order_by(stage_table.c.display_order))).all()
+        return [
+            PipelineRecord(
+                id=p.id,
+                label=p.label,
+                displayOrder=p.display_order,
+                stages=[_stage_record(s) for s in stages if s.pipeline_id == p.id],
+            )
+            for p in pipelines
+        ]
+
+    return list(await _snapshotted("pipelines", load))
 
 
 def _slug(text: str) -> str:
@@ -163,6 +211,7 @@ async def create_pipeline(
 
     Raises ValidationFailed for an empty stage list or a probability outside 0..1.
     """
+    _reference_changed()
     if not stages:
         raise ValidationFailed([FieldError("stages", stages, "a pipeline needs at least one stage")])
     pipeline_id = _slug(label)
@@ -184,6 +233,7 @@ async def create_pipeline(
             )
         )
     await session.flush()
+    _reference_changed()
     record = next(p for p in await list_pipelines(session) if p.id == pipeline_id)
     await audit.append(session, now, "create", "pipelines", pipeline_id, None, record.model_dump())
     return record
@@ -236,12 +286,16 @@ def _standard_properties(object_type_name: str) -> dict[str, PropertyDef]:
 
 async def property_defs(session: Reader, otype: ObjectType) -> dict[str, PropertyDef]:
     """Standard and custom properties of ``otype`` by name."""
-    defs = dict(_standard_properties(otype.name))
-    table = PropertyDefinition.__table__
-    rows = await session.execute(select(table).where(table.c.object_type == otype.name).order_by(table.c.id))
-    for row in rows:
-        defs[row.name] = custom_property(otype.name, row.name, row.label, row.type, row.options)
-    return defs
+
+    async def load() -> dict[str, PropertyDef]:
+        defs = dict(_standard_properties(otype.name))
+        table = PropertyDefinition.__table__
+        rows = await session.execute(select(table).where(table.c.object_type == otype.name).order_by(table.c.id))
+        for row in rows:
+            defs[row.name] = custom_property(otype.name, row.name, row.label, row.type, row.options)
+        return defs
+
+    return dict(await _snapshotted(f"properties:{otype.name}", load))
 
 
 async def create_property(
@@ -266,6 +320,7 @@ async def create_property(
         errors.append(FieldError("options", options, "an enumeration needs at least one option"))
     if errors:
         raise ValidationFailed(errors)
+    _reference_changed()
     if name in await property_defs(session, otype):
         raise Conflict(f"{otype.name} already have a property named {name!r}", name)
     stored = (
@@ -279,6 +334,7 @@ async def create_property(
         )
     )
     await session.flush()
+    _reference_changed()
     defn = custom_property(otype.name, name, label or name, type_, stored)
     await audit.append(session, now, "create", "properties", f"{otype.name}.{name}", None, defn.to_api(otype.name))
     return defn

@@ -72,8 +72,8 @@ class LocalCrm:
     # reference data -----------------------------------------------------------------------
     async def list_owners(self) -> list[OwnerRecord]:
         """All active owners."""
-        async with self.sessions() as session:
-            return await directory.list_owners(session)
+        async with self.read_only() as conn:
+            return await directory.list_owners(conn)
 
     async def create_owner(self, email: str, first_name: str = "", last_name: str = "") -> OwnerRecord:
         """Add an owner (a CRM user). Raises ValidationFailed or Conflict."""
@@ -82,8 +82,8 @@ class LocalCrm:
 
     async def list_pipelines(self) -> list[PipelineRecord]:
         """Deal pipelines with their stages."""
-        async with self.sessions() as session:
-            return await directory.list_pipelines(session)
+        async with self.read_only() as conn:
+            return await directory.list_pipelines(conn)
 
     async def create_pipeline(self, label: str, stages: list[tuple[str, Any, bool]]) -> PipelineRecord:
         """Add a deal pipeline; ``stages`` are (label, probability 0..1, is_closed)."""
@@ -94,8 +94,8 @@ class LocalCrm:
 
     async def properties(self, object_type_name: str) -> dict[str, PropertyDef]:
         """Standard and custom property definitions of an object type, by name."""
-        async with self.sessions() as session:
-            return await directory.property_defs(session, object_type(object_type_name))
+        async with self.read_only() as conn:
+            return await directory.property_defs(conn, object_type(object_type_name))
 
     async def create_property(
         self, object_type_name: str, name: str, label: str, type_: str, options: list[str] | None = None
@@ -111,7 +111,7 @@ class LocalCrm:
         """One record with its associations. Raises NotFound (also when archived, unless asked)."""
         otype = object_type(object_type_name)
         table = table_of(otype)
-        async with self._read() as session:
+        async with self.read_only() as session:
             row = (
                 (await session.execute(select(table).where(table.c.id == parse_id(record_id, otype))))
                 .mappings()
@@ -126,7 +126,7 @@ class LocalCrm:
         """HubSpot-style search (see :mod:`crm_agent.crm.search`). Raises ValidationFailed for
         unknown properties or bad filter values."""
         otype = object_type(object_type_name)
-        async with self._read() as session:
+        async with self.read_only() as session:
             defs = await directory.property_defs(session, otype)
             named = {f.propertyName for g in request.filterGroups for f in g.filters}
             formats = {defs[n].format for n in named if n in defs}
@@ -150,10 +150,9 @@ class LocalCrm:
 
     async def stage_history(self, deal_id: str | int) -> list[dict[str, Any]]:
         """A deal's stage changes, oldest first: ``{"at", "by", "from", "to"}``."""
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(DealStageChange).where(DealStageChange.deal_id == int(deal_id)).order_by(DealStageChange.id)
-            )
+        table = DealStageChange.__table__
+        async with self.read_only() as conn:
+            rows = await conn.execute(select(table).where(table.c.deal_id == int(deal_id)).order_by(table.c.id))
             return [{"at": r.changed_at, "by": r.changed_by, "from": r.from_stage, "to": r.to_stage} for r in rows]
 
     # writes -------------------------------------------------------------------------------
@@ -246,7 +245,7 @@ class LocalCrm:
             return await links.disassociate(session, self.now(), at, parse_id(a_id, at), bt, parse_id(b_id, bt))
 
     # internals ----------------------------------------------------------------------------
-    def _read(self) -> AbstractAsyncContextManager[AsyncConnection]:
+    def read_only(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection for reads: lighter than a session, and never queued behind a writer."""
         return read_connection(self.sessions.kw["bind"])
 
