@@ -113,7 +113,10 @@ class AskingMixin:
             self.last_set is not None
             and (summing or counting or listing)
             and type_name is None
-            and re.search(r"\b(they|them|those|these|it)\b", low)
+            and (
+                re.search(r"\b(they|them|those|these|it)\b", low)
+                or ((summing or counting) and parse_set(set_text, self.schema, self.today) is None)
+            )
         ):
             parsed = self.last_set
         else:
@@ -121,6 +124,13 @@ class AskingMixin:
                 return False
             parsed = parse_set(set_text, self.schema, self.today, type_name or "contacts")
         fresh = not isinstance(parsed, StoredSet)
+        if (
+            fresh
+            and parsed is not None
+            and parsed.company_typed
+            and not await self.lookup("companies", parsed.associated_with["ref"])
+        ):
+            return False
         if (
             not (summing or counting)
             and _CHANGE_WORDS.search(t)

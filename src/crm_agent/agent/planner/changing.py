@@ -72,6 +72,8 @@ class ChangingMixin:
             parsed = parse_set(target, self.schema, self.today, type_name or "contacts")
             if parsed is None or not (parsed.filters or parsed.alternatives or parsed.associated_with):
                 return False
+            if parsed.company_typed and not await self.lookup("companies", parsed.associated_with["ref"]):
+                return False
             args: dict[str, Any] = {"records": parsed.to_arg(), "description": parsed.describe()}
             if archive:
                 self.add(Action("archive_records", args, subject=parsed.describe()))
@@ -121,7 +123,7 @@ class ChangingMixin:
         patterns = [
             r"(?i)^(?P<target>.+?)\s+(?:goes|go|moves|move|passes|belongs|belong)\s+(?:over\s+)?to\s+(?P<owner>.+)$",
             r"(?i)^(?P<target>.+?)\s+(?:is|are)\s+(?P<owner>\w+)['’]s(?:\s+now|\s+from now on)?$",
-            r"(?i)^(?P<owner>.+?)\s+(?:is|will be)\s+(?:taking over|now owns|owning|handling|covering)\s+(?P<target>.+)$",
+            r"(?i)^(?P<owner>.+?)(?:\s+is|\s+will be|['’]s|['’]ll be)\s+(?:taking over|now owns|owning|handling|covering)\s+(?P<target>.+)$",
             r"(?i)^(?P<owner>.+?)\s+(?:takes|took)\s+over\s+(?P<target>.+)$",
             r"(?i)^(?:re-?assign|assign|transfer|hand(?:\s+over)?|give|move|switch)\s+(?P<target>.+?)\s+(?:over\s+)?to\s+"
             r"(?P<owner>.+)$",
@@ -133,19 +135,27 @@ class ChangingMixin:
             match = re.match(pattern, text)
             if not match:
                 continue
-            owner_text = match.group("owner").strip(" .")
+            owner_text = re.sub(
+                r"(?i)\s+(?:now|from now on|going forward|instead|effective (?:today|immediately))$",
+                "",
+                match.group("owner").strip(" .!"),
+            )
             owner_hit = self.schema.owner_in(owner_text)
             if not owner_hit or len(owner_text.split()) > 3:
                 continue
             owner = owner_hit[0]
-            target = match.group("target").strip(" .")
+            target, previous = _from_owner(self.schema, self._owner_pronoun(match.group("target").strip(" .")))
             props = {"hubspot_owner_id": owner.email}
-            previous = self.schema.owner_in(target)
-            bare = re.sub(r"(?i)['’]s\b|\b(all|of|accounts?|records?|book|portfolio|everything|stuff)\b", " ", target)
-            if previous and fold(bare).strip() in {
-                fold(previous[0].firstName),
-                fold(f"{previous[0].firstName} {previous[0].lastName}"),
-            }:
+            previous = previous or self.schema.owner_in(target)
+            bare = re.sub(_WHOLE_BOOK, " ", target)
+            if previous and (
+                not bare.strip()
+                or fold(bare).strip()
+                in {
+                    fold(previous[0].firstName),
+                    fold(f"{previous[0].firstName} {previous[0].lastName}"),
+                }
+            ):
                 for type_name in ("contacts", "companies", "deals"):
                     records = {
                         "object_type": type_name,
@@ -291,7 +301,7 @@ class ChangingMixin:
                     fold(name) in self.people
                     and self.actions[self.people[fold(name)]].args.get("object_type_name") == "deals"
                 )
-                or (name.lower() in {"it"} and "deals" in self.last)
+                or (name.lower() in {"it", "deal", "this one", "that one"} and self.thing_type() == "deals")
             )
             if not is_deal:
                 continue
@@ -347,7 +357,9 @@ class ChangingMixin:
         pairs = re.match(rf"(?i)^(?:{verb}\s+)?(?P<who>[^:,]+?)\s*(?::|,|\bwith\b|-)\s*(?P<pairs>.+)$", text)
         if pairs and not re.match(r"(?i)^(?:create|add|new|make|log|open)\b", pairs.group("who")):
             items = [self._prop_value(part) for part in re.split(r"\s*(?:,|;|\band\b)\s*", pairs.group("pairs"))]
-            if items and all(items) and await self._update_items(pairs.group("who"), items):  # type: ignore[arg-type]
+            who = re.sub(rf"(?i)^{verb}\s+", "", pairs.group("who")).strip()
+            known = _SET_WORDS.search(who) or await self._record_type(_clean_name(who))
+            if items and all(items) and known and await self._update_items(pairs.group("who"), items):  # type: ignore[arg-type]
                 return True
         return await self._update_idioms(text)
 
@@ -525,6 +537,20 @@ class ChangingMixin:
         )
         type_hint = None if _SET_WORDS.search(who) else "contacts"
         return await self.apply_to(who, props, type_hint=type_hint)
+
+
+_WHOLE_BOOK = (
+    r"(?i)['’]s\b|\b(?:all|of|accounts?|records?|book|portfolio|everything|stuff|whole|entire|her|his|their|the|"
+    r"lot|territory|pipeline|customers|clients|everyone|everybody)\b"
+)
+
+
+def _from_owner(schema: Any, target: str) -> tuple[str, Any]:
+    """``Olivia Marcus from Priya`` -> (``Olivia Marcus``, Priya): the owner records are taken from, if named."""
+    match = re.match(r"(?i)^(?P<target>.*?)\s*\bfrom\s+(?P<owner>[\w.@ ]+?)$", target)
+    if match and schema.is_owner_name(match.group("owner")):
+        return match.group("target").strip(), schema.owner_in(match.group("owner"))
+    return target, None
 
 
 def _stage_words(schema: Any, stage_id: str) -> set[str]:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 _CREATE = re.compile(
     r"(?i)^(?:create|add|make|set ?up|enter|register|log|open|put in|insert|new)\s+"
-    r"(?:a\s+|an\s+|some\s+|two\s+|three\s+|four\s+|another\s+)?(?:new\s+)?(?P<rest>.*)$"
+    r"(?:a\s+|an\s+|some\s+|these\s+|two\s+|three\s+|four\s+|five\s+|\d+\s+|another\s+)?(?:new\s+)?(?P<rest>.*)$"
 )
 _KIND = re.compile(
     r"(?i)^(?P<word>contacts?|leads?|people|persons?|customers?|prospects?|companies|company|"
@@ -271,7 +271,7 @@ class CreatingMixin:
         target = next(
             (
                 m
-                for m in re.finditer(r"(?i)\b(?:for|with)\s+(?P<t>[^,:;]+?)\s*(?=,|:|;|$)", work)
+                for m in re.finditer(r"(?i)\b(?:for|with|under|at|on)\s+(?P<t>[^,:;]+?)\s*(?=,|:|;|$)", work)
                 if m.group("t").strip(" .$")
             ),
             None,
@@ -370,7 +370,7 @@ class CreatingMixin:
             r"(?i)^(?:create|add|set|make|schedule|log|new)\s+(?:a\s+)?(?:new\s+)?(?:task|reminder|to-?do|"
             r"follow[- ]up(?: task)?)\s*(?:to|for|:|-)?\s*(?P<body>.+)$",
             text,
-        )
+        ) or re.match(r"(?i)^(?:new\s+)?(?:task|reminder|to-?do|follow[- ]up)\s*(?::|-|–|—)\s*(?P<body>.+)$", text)
         typed = re.match(
             r"(?i)^(?:create|add|set|make|schedule|log|new)\s+(?:a\s+|an\s+)?(?P<kind>call|email|e-mail|to-?do)"
             r"\s+(?:task|reminder)\s+(?:for|with|to)\s+(?P<who>.+)$",

@@ -20,6 +20,7 @@ from crm_agent.agent.planner.changing import ChangingMixin
 from crm_agent.agent.planner.common import EXAMPLES, GROUP_WORDS, SINGLE_WORDS, SYM, Action, strings_in
 from crm_agent.agent.planner.creating import CreatingMixin
 from crm_agent.agent.planner.emailing import EmailingMixin
+from crm_agent.agent.planner.events import EventsMixin
 from crm_agent.agent.planner.schema import Schema
 from crm_agent.agent.planner.terse import TerseMixin
 from crm_agent.agent.planner.wording import expand
@@ -39,6 +40,17 @@ _DASHED = re.compile(
     r"reassign|hand|give|transfer|pass|link|associate|log|push|bump|close|put|switch)\b.+)$",
     re.IGNORECASE,
 )
+_TYPE_NOUNS = {
+    "deal": "deals",
+    "opportunity": "deals",
+    "opp": "deals",
+    "company": "companies",
+    "account": "companies",
+    "contact": "contacts",
+    "person": "contacts",
+    "guy": "contacts",
+    "task": "tasks",
+}
 _PRONOUN = re.compile(r"(?i)\b(his|her|him|their|them|they|its|it)\b")
 _IMPLIED_CREATE = re.compile(
     r"(?i)^(?:a|an|another|one more)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note|lead)\b"
@@ -54,7 +66,7 @@ _VERB_START = re.compile(
 
 
 @dataclass
-class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, TerseMixin):
+class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, TerseMixin, EventsMixin):
     """Interprets the clauses of one message against the CRM's schema and the conversation so far."""
 
     schema: Schema
@@ -69,6 +81,7 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, Ters
     last_owner: OwnerRecord | None = None
     last_verb: str | None = None
     last_set: Any = None
+    pronoun_next: bool = False
 
     def add(self, action: Action) -> int:
         """Append an action; its ``needs`` are the ``@@N`` references in its arguments."""
@@ -111,7 +124,7 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, Ters
                 return group[1]
             single = self.last_single(type_name)
             return [single] if single and low in {"them", "they", "their"} else []
-        if re.fullmatch(SINGLE_WORDS, low):
+        if re.fullmatch(SINGLE_WORDS, low) or (low in _TYPE_NOUNS and _TYPE_NOUNS[low] == type_name):
             single = self.last_single(type_name)
             return [single] if single else []
         names = [n for n in re.split(r"\s*(?:,|\band\b|&)\s*", phrase) if n]
@@ -124,7 +137,19 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, Ters
 
     def remember(self, type_name: str, ref: str) -> None:
         """Note ``ref`` as the latest record of its type (for later pronouns)."""
+        self.last.pop(type_name, None)
         self.last[type_name] = ref
+
+    def thing_type(self) -> str | None:
+        """The type "it" means: the latest deal, company or task named in this message, else in the
+        conversation (people are "him", "her", "them")."""
+        for type_name in reversed(self.last):
+            if type_name != "contacts":
+                return type_name
+        for item in reversed(self.context.get("entities", [])):
+            if item.get("type") in {"deals", "companies", "tasks"}:
+                return str(item["type"])
+        return None
 
     def subject(self, ref: str) -> str:
         """A human name for a reference."""
@@ -140,6 +165,10 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, Ters
         key = fold(name)
         if key in self.people:
             return str(self.actions[self.people[key]].args.get("object_type_name"))
+        if name.lower() in {"it", "its", "this one", "that one"} and self.thing_type():
+            return str(self.thing_type())
+        if name.lower() in _TYPE_NOUNS:
+            return _TYPE_NOUNS[name.lower()]
         if re.fullmatch(SINGLE_WORDS + "|" + GROUP_WORDS, name.lower()):
             group = self.group_refs()
             return group[0] if group and re.fullmatch(GROUP_WORDS, name.lower()) else "contacts"
@@ -152,6 +181,7 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, Ters
     async def interpret(self, clause: str, pronoun_follows: bool = False) -> None:
         """Turn one clause into actions (or record it as not understood). A clause that only names someone
         ("Tom is leaving") is accepted when ``pronoun_follows`` (the next clause says "his", "her", "their")."""
+        self.pronoun_next = pronoun_follows
         text = clause.strip()
         if not _NOTE.match(text):
             text = expand(text)
@@ -196,6 +226,7 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, Ters
             self.task_status,
             self.update,
             self.status_change,
+            self.contact_event,
             self.verbless_update,
             self.target_first,
             self.question,

@@ -38,6 +38,7 @@ class ParsedSet:
     alternatives: list[list[dict[str, Any]]] = field(default_factory=list)
     associated_with: dict[str, Any] | None = None
     words: list[str] = field(default_factory=list)
+    company_typed: bool = False
 
     def to_arg(self) -> dict[str, Any]:
         """The ``RecordSet`` tool argument."""
@@ -192,14 +193,22 @@ def parse_set(text: str, schema: Schema, today: date, default_type: str = "conta
             text,
         )
         word = industry and (industry.group("a") or industry.group("b"))
+        place = re.search(
+            r"(?i)(?<!based )(?<!located )\bin\s+(?:the\s+)?(?P<x>[\w&'-]+(?:\s+[\w&'-]+){0,2})\s*$", text
+        )
         if word and fold(word) not in _NOT_INDUSTRY and not schema.owner_in(word):
             found.filters.append(_f("industry", "EQ", word))
             words.append(f"in {word.lower()}")
             criteria += 1
+        elif place and _plain_words(place.group("x"), schema, today):
+            where = place.group("x")
+            found.alternatives = [[_f(prop, "EQ", where)] for prop in ("industry", "city", "country")]
+            words.append(f"in {where}")
+            criteria += 1
     criteria += _owner(text, schema, found, words)
     criteria += _amount(text, otype, found, words)
     criteria += _dates(text, otype, today, found, words)
-    criteria += _company(text, otype, found, words, schema)
+    criteria += _company(text, otype, found, words, schema, today)
     found.words = words
     if criteria == 0 and schema.object_type_in(text) is None:
         return None
@@ -232,6 +241,21 @@ _NOT_INDUSTRY = {
     "customer",
     "target",
 }
+
+
+_NOT_PLACE = {"crm", "system", "database", "db", "hubspot", "here", "there", "total", "pipeline", "book", "list", "app"}
+
+
+def _plain_words(text: str, schema: Schema, today: date) -> bool:
+    """Whether ``text`` can be an industry or a place: no owner, stage, date or filter words in it."""
+    folded = fold(text).split()
+    return not (
+        any(w in _NOT_INDUSTRY or w in _NOT_COMPANY or w in _NOT_PLACE for w in folded)
+        or schema.owner_in(text)
+        or _range_phrase(text, today)
+        or find_date(text, today)
+        or re.search(r"\d", text)
+    )
 
 
 def _custom_options(text: str, otype: str, schema: Schema, found: ParsedSet, words: list[str]) -> int:
@@ -365,9 +389,44 @@ def _dates(text: str, otype: str, today: date, found: ParsedSet, words: list[str
     return count
 
 
-def _company(text: str, otype: str, found: ParsedSet, words: list[str], schema: Schema) -> int:
+_NOT_COMPANY = {
+    "in",
+    "with",
+    "who",
+    "that",
+    "which",
+    "owned",
+    "closing",
+    "not",
+    "and",
+    "or",
+    "created",
+    "over",
+    "under",
+    "above",
+    "below",
+    "to",
+    "now",
+    "as",
+    "go",
+    "goes",
+    "should",
+    "are",
+    "is",
+    "this",
+    "last",
+    "next",
+    "all",
+    "every",
+    "each",
+    "my",
+    "our",
+}
+
+
+def _company(text: str, otype: str, found: ParsedSet, words: list[str], schema: Schema, today: date) -> int:
     if otype not in {"contacts", "deals", "tasks", "notes"}:
-        if otype == "companies":
+        if otype == "companies" and not found.alternatives:
             match = re.search(r"\b(?:in|based in|located in|from)\s+([A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*)", text)
             if match:
                 found.filters.append(_f("city", "EQ", match.group(1)))
@@ -375,9 +434,24 @@ def _company(text: str, otype: str, found: ParsedSet, words: list[str], schema: 
                 return 1
         return 0
     match = re.search(r"\b(?:at|from|with|for|of)\s+(?:the\s+)?([A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)*)", text)
+    typed = (
+        None
+        if match
+        else re.search(r"(?i)\b(?:at|from|working at|who work at)\s+(?:the\s+)?([\w&.'-]+(?:\s+[\w&.'-]+){0,3})", text)
+    )
+    if typed:
+        kept = []
+        for word in typed.group(1).split():
+            if fold(word) in _NOT_COMPANY:
+                break
+            kept.append(word)
+        if kept and not _range_phrase(" ".join(kept), today) and not find_date(" ".join(kept), today):
+            found.company_typed = True
+            match = typed
+            name = " ".join(kept)
     if not match:
         return 0
-    name = re.sub(r"['’]s$", "", match.group(1))
+    name = re.sub(r"['’]s$", "", name if typed else match.group(1))
     if schema.is_owner_name(name) or schema.stage_in(name) or re.fullmatch(r"(?i)(all|every|each|my|our)", name):
         return 0
     found.associated_with = {"object_type": "companies", "ref": name}
