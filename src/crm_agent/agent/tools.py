@@ -22,7 +22,7 @@ from crm_agent.agent.policy import BULK_APPROVAL_THRESHOLD
 from crm_agent.agent.reply import format_money
 from crm_agent.agent.resolve import Ambiguous, Ref, label, resolve
 from crm_agent.crm.objects import object_type
-from crm_agent.crm.schemas import CrmRecord, Filter, FilterGroup, SearchRequest
+from crm_agent.crm.schemas import CrmRecord, Filter, FilterGroup, Operator, SearchRequest
 from crm_agent.crm.service import LocalCrm
 from crm_agent.crm.values import parse_decimal
 from crm_agent.errors import CrmAgentError, NotFound, ValidationFailed
@@ -47,24 +47,12 @@ class AgentDeps:
 
 
 class FilterSpec(BaseModel):
-    """A condition on a property, with HubSpot's operators. Dates as ISO 8601; amounts as numbers."""
+    """A condition on a property, with HubSpot's operators: the tool-call form of
+    :class:`crm_agent.crm.schemas.Filter`, in the snake_case models write. Dates as ISO 8601; amounts
+    as numbers."""
 
     property: str
-    operator: Literal[
-        "EQ",
-        "NEQ",
-        "LT",
-        "LTE",
-        "GT",
-        "GTE",
-        "BETWEEN",
-        "IN",
-        "NOT_IN",
-        "HAS_PROPERTY",
-        "NOT_HAS_PROPERTY",
-        "CONTAINS_TOKEN",
-        "NOT_CONTAINS_TOKEN",
-    ] = "EQ"
+    operator: Operator = "EQ"
     value: Any = None
     high_value: Any = None
     values: list[Any] | None = None
