@@ -17,6 +17,7 @@ import json
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String, select, text
@@ -28,6 +29,7 @@ from crm_agent.storage.bulk import insert_rows
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x6372_6D61  # "crma"
+_IMAGES = ("before", "after")  # columns that chain() gives as JSON text already
 
 
 @dataclass(frozen=True)
@@ -60,30 +62,62 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+# The canonical JSON of an entry is ``json.dumps(body, sort_keys=True, default=str)`` of its column
+# values (``prev_hash`` as ``prev``, without ``hash``); these encoders write exactly that.
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str)
+
+
+def _json(value: Any) -> str:
+    """``json.dumps(value, sort_keys=True, default=str)``; text and null without building an encoder."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return encode_basestring_ascii(value)
+    return _CANONICAL.encode(value)
+
+
 def _digest(entry: AuditEntry) -> str:
     return _hash(
-        {
-            "id": entry.id,
-            "at": entry.at,
-            "actor": entry.actor,
-            "run_id": entry.run_id,
-            "step": entry.step,
-            "action": entry.action,
-            "object_type": entry.object_type,
-            "object_id": entry.object_id,
-            "before": entry.before,
-            "after": entry.after,
-            "prev_hash": entry.prev_hash,
-        }
+        entry.id,
+        _json(entry.at.isoformat()),
+        entry.actor,
+        entry.run_id,
+        entry.step,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        _json(entry.before),
+        _json(entry.after),
+        entry.prev_hash,
     )
 
 
-def _hash(values: dict[str, Any]) -> str:
-    """SHA-256 of an entry's canonical JSON (its column values, ``prev_hash`` as ``prev``)."""
-    body = {k: v for k, v in values.items() if k not in {"prev_hash", "hash"}}
-    body["at"] = values["at"].isoformat()
-    body["prev"] = values["prev_hash"]
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+def _hash(
+    id_: int,
+    at_json: str,
+    actor: str,
+    run_id: str | None,
+    step: int | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before_json: str,
+    after_json: str,
+    prev: str,
+) -> str:
+    """SHA-256 (hex) of an entry's canonical JSON; the time (ISO 8601) and the images are given
+    as canonical JSON already.
+
+    The body is spelled out key by key in sorted order, so that each image (most of an entry)
+    is encoded once: the same text is hashed and stored.
+    """
+    body = (
+        f'{{"action": {_json(action)}, "actor": {_json(actor)}, "after": {after_json}, "at": {at_json}, '
+        f'"before": {before_json}, "id": {_json(id_)}, "object_id": {_json(object_id)}, '
+        f'"object_type": {_json(object_type)}, "prev": {_json(prev)}, "run_id": {_json(run_id)}, '
+        f'"step": {_json(step)}}}'
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 @dataclass
@@ -114,34 +148,55 @@ async def chain_end(session: AsyncSession) -> tuple[int, str]:
 
 
 def chain(end: tuple[int, str], at: datetime, items: list[_Pending]) -> list[dict[str, Any]]:
-    """The rows of ``items`` chained after ``end`` (from :func:`chain_end`), hashes computed."""
+    """The rows of ``items`` chained after ``end`` (from :func:`chain_end`), hashes computed.
+
+    Each row maps column names to values; ``before`` and ``after`` are already the JSON text to
+    store (see :func:`insert_entries`)."""
     next_id, prev = end
     ctx = current_write_context.get()
+    at_json = _json(at.isoformat())
     rows = []
     for item in items:
-        row = {
-            "id": next_id,
-            "at": at,
-            "actor": ctx.actor,
-            "run_id": ctx.run_id,
-            "step": ctx.step,
-            "action": item.action,
-            "object_type": item.object_type,
-            "object_id": item.object_id,
-            "before": item.before,
-            "after": item.after,
-            "prev_hash": prev,
-        }
-        row["hash"] = _hash(row)
-        rows.append(row)
-        prev, next_id = row["hash"], next_id + 1
+        before, after = _json(item.before), _json(item.after)
+        digest = _hash(
+            next_id,
+            at_json,
+            ctx.actor,
+            ctx.run_id,
+            ctx.step,
+            item.action,
+            item.object_type,
+            item.object_id,
+            before,
+            after,
+            prev,
+        )
+        rows.append(
+            {
+                "id": next_id,
+                "at": at,
+                "actor": ctx.actor,
+                "run_id": ctx.run_id,
+                "step": ctx.step,
+                "action": item.action,
+                "object_type": item.object_type,
+                "object_id": item.object_id,
+                "before": before,
+                "after": after,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev, next_id = digest, next_id + 1
     return rows
 
 
 async def insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert rows made by :func:`chain`, in one bulk statement (an import appends thousands)."""
     if rows:
-        await insert_rows(session, AuditEntry.__table__, list(rows[0]), [list(r.values()) for r in rows])
+        await insert_rows(
+            session, AuditEntry.__table__, list(rows[0]), [list(r.values()) for r in rows], encoded=_IMAGES
+        )
 
 
 async def append(

@@ -45,9 +45,14 @@ def image(record: Any, defs: dict[str, PropertyDef], standard: list[str] | None 
             return getattr(record, name, None)
 
     names = standard if standard is not None else standard_names(defs)
-    props = {name: to_api(get(name)) for name in names}
+    props = {name: _api(get(name)) for name in names}
     props.update(get("custom_properties") or {})
     return {"properties": props, "archived": bool(get("archived"))}
+
+
+def _api(value: Any) -> str | None:
+    """:func:`to_api`, answering the commonest values (no value, text) without a further call."""
+    return value if value is None or type(value) is str else to_api(value)
 
 
 def standard_names(defs: dict[str, PropertyDef]) -> list[str]:

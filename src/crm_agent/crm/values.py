@@ -219,8 +219,12 @@ def parse_bool(raw: Any) -> bool:
     raise ValueError("expected true or false")
 
 
+_OPTION_NOISE_RE = re.compile(r"[\s_\-]+")
+
+
+@lru_cache(maxsize=4096)  # an enumeration column of an import repeats a few values many times
 def _option_key(text: str) -> str:
-    return re.sub(r"[\s_\-]+", "", fold(text))
+    return _OPTION_NOISE_RE.sub("", fold(text))
 
 
 @lru_cache(maxsize=256)

@@ -319,7 +319,8 @@ _NO_CUSTOM: dict[str, str] = {}  # shared by new rows (never changed in place: c
 
 
 def _new_row(table: Table, now: datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {c.name: None for c in table.columns}
+    """The column values of a new record of ``table`` before its input applies (copy it per record)."""
+    row: dict[str, Any] = dict.fromkeys(c.name for c in table.columns)
     row.update(createdate=now, lastmodifieddate=now, archived=False, custom_properties=_NO_CUSTOM)
     return row
 
@@ -341,6 +342,7 @@ def _apply_all(
     history: list[dict[str, Any]] = []
     is_deal = otype.name == "deals"
     standard = standard_names(defs)
+    blank = _new_row(table, now)
     for p in pending:
         if p.same_as is not None:
             row = rows_by_index[p.same_as.index]
@@ -348,7 +350,7 @@ def _apply_all(
             row = rows_by_target.get(p.target_id) or _Row(dict(stored[p.target_id]), is_new=False)
             rows_by_target[p.target_id] = row
         else:
-            row = _Row(_new_row(table, now), is_new=True)
+            row = _Row(dict(blank), is_new=True)
         rows_by_index[p.index] = row
         creates = row.is_new and not row.written
         before = None if creates else image(row.values, defs, standard)

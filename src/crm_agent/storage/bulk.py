@@ -10,8 +10,9 @@ the driver: on SQLite as multi-row ``INSERT ... VALUES`` statements, on asyncpg 
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from itertools import chain
 from typing import Any
 
@@ -37,17 +38,32 @@ def _prepared(table: Table, columns: Sequence[str], dialect: Dialect) -> tuple[s
     return cached
 
 
-async def insert_rows(session: AsyncSession, table: Table, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
+async def insert_rows(
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    rows: list[Sequence[Any]],
+    *,
+    encoded: Collection[str] = (),
+) -> None:
     """INSERT ``rows`` (value tuples in the order of ``columns``) into ``table`` in the session's
-    transaction."""
+    transaction.
+
+    ``encoded`` names JSON columns whose values are given as JSON text already (what the column's
+    bind processor would make of them), so that they are not encoded again.
+    """
     if not rows:
         return
     conn = await session.connection()
     dialect = conn.dialect
     if dialect.paramstyle not in _PLACEHOLDERS:  # a driver with named parameters: SQLAlchemy's usual path
+        if encoded:
+            rows = [[json.loads(v) if c in encoded else v for c, v in zip(columns, row, strict=True)] for row in rows]
         await session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
     sql, processors = _prepared(table, columns, dialect)
+    if encoded:
+        processors = [None if c in encoded else p for c, p in zip(columns, processors, strict=True)]
     if any(processors):
         rows = _processed(processors, rows)
     if dialect.name != "sqlite":
