@@ -25,8 +25,8 @@ _RECORD = re.compile(
 
 
 _CHANGE_WORDS = re.compile(
-    r"(?i)\b(?:get rid of|delete|remove|archive|kill|push|hand|give|goes|go to|mark|move|set|"
-    r"update|change|assign|close|create|add|make|bump|->|should be)\b|->"
+    r"(?i)\b(?:get rid of|delete|remove|archive|kill|push|hand|give|goes|go to|mark|move|set|pass|transfer|shift|"
+    r"update|change|assign|reassign|close|create|add|make|bump|->|should be|taking over|takes over)\b|->|→|=>"
 )
 
 
@@ -130,7 +130,10 @@ class AskingMixin:
             and parsed.company_typed
             and not await self.lookup("companies", parsed.associated_with["ref"])
         ):
-            return False
+            parsed.associated_with = None
+            parsed.words = [w for w in parsed.words if not w.startswith("at ")]
+            if not (parsed.filters or parsed.alternatives):
+                return False
         if (
             not (summing or counting)
             and _CHANGE_WORDS.search(t)

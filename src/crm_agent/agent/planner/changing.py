@@ -125,7 +125,8 @@ class ChangingMixin:
             r"(?i)^(?P<target>.+?)\s+(?:is|are)\s+(?P<owner>\w+)['’]s(?:\s+now|\s+from now on)?$",
             r"(?i)^(?P<owner>.+?)(?:\s+is|\s+will be|['’]s|['’]ll be)\s+(?:taking over|now owns|owning|handling|covering)\s+(?P<target>.+)$",
             r"(?i)^(?P<owner>.+?)\s+(?:takes|took)\s+over\s+(?P<target>.+)$",
-            r"(?i)^(?:re-?assign|assign|transfer|hand(?:\s+over)?|give|move|switch)\s+(?P<target>.+?)\s+(?:over\s+)?to\s+"
+            r"(?i)^(?:re-?assign|assign|transfer|hand(?:\s+over)?|give|move|switch|pass|shift|send)\s+(?P<target>.+?)\s+"
+            r"(?:over\s+|across\s+)?to\s+"
             r"(?P<owner>.+)$",
             r"(?i)^(?:make|set)\s+(?P<owner>.+?)\s+(?:the|as)\s+(?:new\s+)?owner\s+(?:of|for)\s+(?P<target>.+)$",
             r"(?i)^(?:change|update|set)\s+(?:the\s+)?owner\s+(?:of|for|on)\s+(?P<target>.+?)\s+to\s+(?P<owner>.+)$",
@@ -135,16 +136,13 @@ class ChangingMixin:
             match = re.match(pattern, text)
             if not match:
                 continue
-            owner_text = re.sub(
-                r"(?i)\s+(?:now|from now on|going forward|instead|effective (?:today|immediately))$",
-                "",
-                match.group("owner").strip(" .!"),
-            )
+            owner_text = re.sub(_FROM_NOW, "", match.group("owner").strip(" .!"))
             owner_hit = self.schema.owner_in(owner_text)
             if not owner_hit or len(owner_text.split()) > 3:
                 continue
             owner = owner_hit[0]
-            target, previous = _from_owner(self.schema, self._owner_pronoun(match.group("target").strip(" .")))
+            target = re.sub(_FROM_NOW, "", match.group("target").strip(" ."))
+            target, previous = _from_owner(self.schema, self._owner_pronoun(target))
             props = {"hubspot_owner_id": owner.email}
             previous = previous or self.schema.owner_in(target)
             bare = re.sub(_WHOLE_BOOK, " ", target)
@@ -287,7 +285,7 @@ class ChangingMixin:
             if re.fullmatch(r"(?i)(?:their|its|the)\s+deal", deal.strip()) and "companies" in self.last:
                 deal = f"{self.subject(self.last['companies'])} deal"
             stage_text = (match.groupdict().get("stage") or "won").strip(" .!")
-            stage_text = re.sub(r"(?i)^(?:the\s+)|(?:\s+stage)$", "", stage_text)
+            stage_text = re.sub(r"(?i)^(?:the\s+|now\s+|officially\s+|finally\s+)+|(?:\s+stage)$", "", stage_text)
             hit = self.schema.stage_in(stage_text)
             if not hit or fold(stage_text) not in _stage_words(self.schema, hit[0]):
                 continue
@@ -513,9 +511,9 @@ class ChangingMixin:
         match = re.match(
             r"(?i)^(?:mark|set|make|move|change|update|flag|tag|bump|promote|upgrade|downgrade|demote)?\s*(?P<who>.+?)\s+"
             r"(?:has\s+)?(?:moved|moves|"
-            r"is now|became|becomes|is|are|are now|has become|to|as)\s+(?:to\s+|a\s+|an\s+|now\s+)*"
+            r"is now|became|becomes|is|are|are now|has become|to|as)\s+(?:to\s+|a\s+|an\s+|now\s+|all\s+)*"
             r"(?P<status>[\w -]+?)\.?$",
-            text,
+            re.sub(_FOR_A_WHILE, "", text),
         )
         if not match:
             return False
@@ -539,6 +537,14 @@ class ChangingMixin:
         return await self.apply_to(who, props, type_hint=type_hint)
 
 
+_FOR_A_WHILE = (
+    r"(?i)\s+(?:(?:till|until|through|for)\s+(?:next|the end of|end of|the rest of)\s+\w+|for now|for the moment|"
+    r"for the time being|at the moment|right now|as of (?:today|now))$"
+)
+_FROM_NOW = (
+    r"(?i)\s+(?:now|from now on|going forward|for now|instead|starting (?:today|now|monday)|"
+    r"effective (?:today|immediately))$"
+)
 _WHOLE_BOOK = (
     r"(?i)['’]s\b|\b(?:all|of|accounts?|records?|book|portfolio|everything|stuff|whole|entire|her|his|their|the|"
     r"lot|territory|pipeline|customers|clients|everyone|everybody)\b"

@@ -41,6 +41,11 @@ class CreatingMixin:
         if not match:
             return False
         rest = match.group("rest")
+        if re.match(
+            r"(?i)^(?:email|e-mail|phone|number|mobile|cell|address|title|job title|role|owner)\b\s*(?:for|of|on)\b",
+            rest,
+        ):
+            return False
         kind = _KIND.match(rest)
         if kind:
             word, body = kind.group("word").lower(), kind.group("body")

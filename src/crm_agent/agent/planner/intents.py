@@ -51,6 +51,10 @@ _TYPE_NOUNS = {
     "guy": "contacts",
     "task": "tasks",
 }
+_CONFIRM = re.compile(
+    r"(?i)^(?:update|change|do|apply|save|set|fix)\s+(?:them|it|that|those|these|this|all of them|the crm|him|her)?"
+    r"(?:\s+(?:accordingly|in the crm|too|as well))?$"
+)
 _PRONOUN = re.compile(r"(?i)\b(his|her|him|their|them|they|its|it)\b")
 _IMPLIED_CREATE = re.compile(
     r"(?i)^(?:a|an|another|one more)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note|lead)\b"
@@ -197,6 +201,8 @@ class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, Ters
             second = dash.group("b")
             await self.interpret(dash.group("a"), bool(_PRONOUN.search(second)))
             await self.interpret(second)
+            return
+        if _CONFIRM.match(text) and self.actions and not self.actions[-1].read:
             return
         if await self._dispatch(text):
             verb = _VERB_START.match(text)

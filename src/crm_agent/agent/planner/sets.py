@@ -424,6 +424,44 @@ _NOT_COMPANY = {
 }
 
 
+def _company_before_type(text: str, schema: Schema) -> str | None:
+    """``every Hooli contact``, ``the acme deals`` -> the company named before the type word, if plain words."""
+    match = re.search(
+        r"(?i)(?:^|\b(?:all|every|each|the|any|many|our|my|of)\s+)(?:of\s+)?(?:the\s+)?(?P<co>[\w&.-]+(?:\s+[\w&.-]+){0,2}?)\s+"
+        r"(?:contacts?|deals?|people|leads?|customers?|opportunit(?:y|ies)|opps?)\b",
+        text,
+    )
+    if not match:
+        return None
+    name = match.group("co")
+    words = fold(name).split()
+    if (
+        any(w in _NOT_COMPANY or w in _NOT_INDUSTRY or w in _NOT_PLACE or w in _STATE_WORDS for w in words)
+        or schema.owner_in(name)
+        or schema.stage_in(name)
+        or schema.option_in("contacts", "lifecyclestage", name)
+        or schema.option_in("contacts", "hs_lead_status", name)
+    ):
+        return None
+    return name
+
+
+_STATE_WORDS = {
+    "open",
+    "closed",
+    "won",
+    "lost",
+    "new",
+    "active",
+    "stale",
+    "old",
+    "remaining",
+    "other",
+    "current",
+    "existing",
+}
+
+
 def _company(text: str, otype: str, found: ParsedSet, words: list[str], schema: Schema, today: date) -> int:
     if otype not in {"contacts", "deals", "tasks", "notes"}:
         if otype == "companies" and not found.alternatives:
@@ -449,9 +487,12 @@ def _company(text: str, otype: str, found: ParsedSet, words: list[str], schema: 
             found.company_typed = True
             match = typed
             name = " ".join(kept)
-    if not match:
+    if not match and not found.company_typed:
+        name = _company_before_type(text, schema) or ""
+        found.company_typed = bool(name)
+    if not match and not found.company_typed:
         return 0
-    name = re.sub(r"['’]s$", "", name if typed else match.group(1))
+    name = re.sub(r"['’]s$", "", name if found.company_typed else match.group(1))
     if schema.is_owner_name(name) or schema.stage_in(name) or re.fullmatch(r"(?i)(all|every|each|my|our)", name):
         return 0
     found.associated_with = {"object_type": "companies", "ref": name}

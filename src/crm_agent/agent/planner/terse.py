@@ -128,17 +128,19 @@ class TerseMixin:
             found.pop("hs_lead_status" if key not in lead_words or key in {"qualified", "open"} else "lifecyclestage")
         return found if len(found) == 1 else None
 
-    async def _record_type(self: Interpreter, who: str) -> str | None:
-        """contacts, deals or companies: what ``who`` names (a type word, a pronoun, or an existing record)."""
+    async def _record_type(self: Interpreter, who: str, prop_words: str | None = None) -> str | None:
+        """contacts, deals or companies: what ``who`` names (a type word, a pronoun, or an existing record),
+        among the types that have the property ``prop_words`` names, if given."""
         named = self.schema.object_type_in(who)
         if named in _TYPES:
             return named
+        types = [t for t in _TYPES if prop_words is None or self.schema.property_named(t, prop_words)]
         name = re.sub(r"(?i)^(?:the|our|my)\s+", "", who.strip())
         if re.fullmatch(SINGLE_WORDS + "|" + GROUP_WORDS, name.lower()):
             return await self.guess_type(name)
         if fold(name) in self.people:
             return str(self.actions[self.people[fold(name)]].args.get("object_type_name"))
-        for type_name in _TYPES:
+        for type_name in types:
             if await self.lookup(type_name, name):
                 return type_name
         return None
@@ -149,7 +151,7 @@ class TerseMixin:
         if not who or len(who.split()) > 8:
             return False
         is_set = bool(re.search(r"(?i)\b(?:all|every|each)\b", who))
-        type_name = self.schema.object_type_in(who) if is_set else await self._record_type(who)
+        type_name = self.schema.object_type_in(who) if is_set else await self._record_type(who, prop_words)
         if type_name not in _TYPES:
             return False
         if prop_words is None:
