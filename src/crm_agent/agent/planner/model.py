@@ -159,6 +159,9 @@ class RulesPlanner:
 
     def _read_answer(self, action: Action, content: Any) -> str:
         description = action.question or ""
+        count = content.get("count", content.get("total")) if isinstance(content, dict) else None
+        if count == 1:
+            description = _singular(description)
         if action.style == "count":
             return f"{content['count']} {description}."
         if action.style in {"sum", "avg"}:
@@ -239,6 +242,23 @@ class RulesPlanner:
         if value in (None, ""):
             return f"{record['label']} has no {label} set."
         return f"{record['label']}'s {label} is {self._display(prop, value)}."
+
+
+_SINGULAR = {
+    "contacts": "contact",
+    "companies": "company",
+    "deals": "deal",
+    "leads": "lead",
+    "customers": "customer",
+    "tasks": "task",
+    "notes": "note",
+}
+
+
+def _singular(description: str) -> str:
+    """``open deals owned by Raj`` -> ``open deal owned by Raj`` (the first plural type word only)."""
+    pattern = r"\b(" + "|".join(_SINGULAR) + r")\b"
+    return re.sub(pattern, lambda m: _SINGULAR[m.group(1)], description, count=1)
 
 
 def _note_line(record: dict[str, Any]) -> str:
