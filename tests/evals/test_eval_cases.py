@@ -37,6 +37,7 @@ CATEGORIES = {
     "multi_intent",
     "custom_properties",
     "bad_input",
+    "wordings",
 }
 
 

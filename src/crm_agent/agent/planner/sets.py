@@ -433,7 +433,7 @@ def _company_before_type(text: str, schema: Schema) -> str | None:
     )
     if not match:
         return None
-    name = match.group("co")
+    name = re.sub(r"(?i)^(?:(?:all|every|each|the|any|many|our|my|of)\s+)+", "", match.group("co"))
     words = fold(name).split()
     if (
         any(w in _NOT_COMPANY or w in _NOT_INDUSTRY or w in _NOT_PLACE or w in _STATE_WORDS for w in words)

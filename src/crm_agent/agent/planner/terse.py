@@ -202,6 +202,12 @@ class TerseMixin:
         for who, prop, value in self._split_property(text):
             if value and await self._set_terse(who, prop, value):
                 return True
+            more = re.split(r"\s*(?:,|;|\band\b)\s*", value)
+            pairs = [self._prop_value(part) for part in more[1:]]
+            if len(more) > 1 and all(pairs) and await self._set_terse(who, prop, more[0]):
+                for prop_words, raw in pairs:  # type: ignore[misc]
+                    await self._set_terse(who, prop_words, raw)
+                return True
         return False
 
     async def target_first(self: Interpreter, text: str) -> bool:
