@@ -48,6 +48,7 @@ from crm_agent.errors import Conflict, CrmAgentError, FieldError, NotFound, Vali
 IMPORTABLE = ("contacts", "companies", "deals")
 CHUNK = 10_000  # rows per call of the service, which writes them in transactions of writes.TRANSACTION_SIZE
 MAX_ENUM_OPTIONS = 20
+_YOUNG_THRESHOLD = 100_000  # objects allocated between collections of the youngest generation, during an import
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}")
 _TIME_RE = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?")
 
@@ -243,7 +244,7 @@ async def import_csv(
     header, rows, warnings = read_csv(path)
     report = ImportReport(object_type=otype.name, file=str(path), rows=len(rows), warnings=warnings)
     mapping, defs = await _map_columns(crm, otype.name, header, rows, create_properties, report)
-    with _frozen_heap():
+    with _lighter_collection():
         await _import_rows(crm, otype.name, rows, mapping, defs, report, chunk_size, progress)
     report.errors.sort(key=lambda e: e.line)
     report.warnings.sort(key=lambda w: w.line)
@@ -253,13 +254,19 @@ async def import_csv(
 
 
 @contextmanager
-def _frozen_heap() -> Iterator[None]:
+def _lighter_collection() -> Iterator[None]:
     """The rows of a file stay in memory for its whole import: frozen, they are not scanned again
-    by every garbage collection (otherwise a sixth of a large import's time)."""
+    by every garbage collection (otherwise a sixth of a large import's time). The youngest
+    generation is collected after ``_YOUNG_THRESHOLD`` new objects instead of CPython's 700, since
+    an import makes millions of short-lived containers that reference counting frees anyway
+    (another tenth of the time)."""
+    threshold = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(max(threshold[0], _YOUNG_THRESHOLD), *threshold[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*threshold)
         gc.unfreeze()
 
 

@@ -50,7 +50,7 @@ from crm_agent.storage.bulk import insert_rows
 from crm_agent.storage.engine import read_connection
 
 UNIQUE_KEYS = {"contacts": "email", "companies": "domain"}
-TRANSACTION_SIZE = 2000  # inputs per transaction when a batch is larger (an import)
+TRANSACTION_SIZE = 5000  # inputs per transaction of a larger batch (an import): fewer index pages rewritten per row
 
 
 @dataclass
