@@ -4,6 +4,7 @@ associations, and the audit entry every write leaves."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm_agent import audit
+from crm_agent.crm import writes
 from crm_agent.crm.schemas import RecordInput, SearchRequest
 from crm_agent.crm.service import LocalCrm
 from crm_agent.errors import Conflict, NotFound, ValidationFailed
@@ -461,7 +463,10 @@ async def test_amounts_keep_decimal_precision(crm: LocalCrm) -> None:
     assert (await crm.get("deals", deal.id)).properties["amount"] == "1234567.89"
 
 
-async def test_large_batches_are_written_in_parts_with_the_same_outcome(crm: LocalCrm) -> None:
+async def test_large_batches_are_written_in_parts_with_the_same_outcome(
+    crm: LocalCrm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writes, "TRANSACTION_SIZE", 1000)  # three transactions
     inputs = [RecordInput(properties={"email": f"p{i}@example.com", "firstname": f"P{i}"}) for i in range(2300)]
     inputs[1500] = RecordInput(properties={"email": "P5@Example.com", "lastname": "Five"})  # updates input 5
     inputs[1999] = RecordInput(properties={"email": "broken@"})
@@ -479,3 +484,26 @@ async def test_large_batches_are_written_in_parts_with_the_same_outcome(crm: Loc
     async with crm.sessions() as session:
         report = await audit.verify_chain(session)
     assert report.ok and report.entries == 2298  # 2297 creates and one update; the second run changed nothing
+
+
+async def test_concurrent_writers_keep_one_audit_chain(crm: LocalCrm, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches written in several transactions, interleaved with single writes from other tasks,
+    leave one unbroken chain with an entry per write."""
+    monkeypatch.setattr(writes, "TRANSACTION_SIZE", 300)
+
+    def batch(prefix: str) -> list[RecordInput]:
+        return [RecordInput(properties={"email": f"{prefix}{i}@example.com", "firstname": prefix}) for i in range(900)]
+
+    async def singles() -> None:
+        for i in range(20):
+            await crm.create("companies", {"name": f"Firm {i}", "domain": f"firm{i}.example"})
+
+    results = await asyncio.gather(
+        crm.batch_upsert("contacts", batch("a"), limit=None, return_records=False),
+        crm.batch_upsert("contacts", batch("b"), limit=None, return_records=False),
+        singles(),
+    )
+    assert [r.created for r in results[:2]] == [900, 900]
+    async with crm.sessions() as session:
+        report = await audit.verify_chain(session)
+    assert report.ok and report.entries == 1820
