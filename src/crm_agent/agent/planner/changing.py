@@ -1,12 +1,12 @@
 """Requests that change records: updates (one record, a group, or a filtered set), deal stage moves,
-status changes, owner hand-overs, associations and archives."""
+status changes, associations and archives (owner hand-overs are in :mod:`handover`)."""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
 
-from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS, SYM, Action
+from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS, SYM, Action, clean_name
 from crm_agent.agent.planner.schema import LEAD_STATUS_SYNONYMS, STAGE_SYNONYMS
 from crm_agent.agent.planner.sets import parse_set
 from crm_agent.agent.planner.values import find_amount, find_date, find_email, find_phone
@@ -32,12 +32,6 @@ _TASK_DONE = {
     "deferred": "DEFERRED",
     "not started": "NOT_STARTED",
 }
-
-
-def _clean_name(text: str) -> str:
-    name = re.sub(r"(?i)^(?:the|our|my|a|an)\s+", "", text.strip(" ,.'\"“”"))
-    name = re.sub(r"(?i)\s+(?:deal|company|contact|account|record|task)$", "", name)
-    return re.sub(r"(?i)^(?:deal|company|contact|account|task)\s+", "", name).strip(" \"'“”")
 
 
 class ChangingMixin:
@@ -81,7 +75,7 @@ class ChangingMixin:
                 self.add(Action("update_records", {**args, "properties": properties}, subject=parsed.describe()))
             self.group = None
             return True
-        name = _clean_name(target)
+        name = clean_name(target)
         if type_name not in _TYPES:
             type_name = await self.guess_type(name)
         refs = self.refs(name, type_name)
@@ -118,87 +112,6 @@ class ChangingMixin:
         type_hint = "tasks" if re.match(r"(?i)^(?:the\s+)?task\b", target) else None
         return await self.apply_to(target, None, archive=True, type_hint=type_hint)
 
-    async def reassign(self: Interpreter, text: str) -> bool:
-        """``Raj is taking over Dakota``, ``assign Nadia's leads to Tom``, ``move his open deals to Priya``."""
-        patterns = [
-            r"(?i)^(?P<target>.+?)\s+(?:goes|go|moves|move|passes|belongs|belong)\s+(?:over\s+)?to\s+(?P<owner>.+)$",
-            r"(?i)^(?P<target>.+?)\s+(?:is|are)\s+(?P<owner>\w+)['’]s(?:\s+now|\s+from now on)?$",
-            r"(?i)^(?P<owner>.+?)(?:\s+is|\s+will be|['’]s|['’]ll be)\s+(?:taking over|now owns|owning|handling|covering)\s+(?P<target>.+)$",
-            r"(?i)^(?P<owner>.+?)\s+(?:takes|took)\s+over\s+(?P<target>.+)$",
-            r"(?i)^(?:re-?assign|assign|transfer|hand(?:\s+over)?|give|move|switch|pass|shift|send)\s+(?P<target>.+?)\s+"
-            r"(?:over\s+|across\s+)?to\s+"
-            r"(?P<owner>.+)$",
-            r"(?i)^(?:make|set)\s+(?P<owner>.+?)\s+(?:the|as)\s+(?:new\s+)?owner\s+(?:of|for)\s+(?P<target>.+)$",
-            r"(?i)^(?:change|update|set)\s+(?:the\s+)?owner\s+(?:of|for|on)\s+(?P<target>.+?)\s+to\s+(?P<owner>.+)$",
-            r"(?i)^(?:change|update|set)\s+(?P<target>.+?)['’]s?\s+owner\s+to\s+(?P<owner>.+)$",
-        ]
-        for pattern in patterns:
-            match = re.match(pattern, text)
-            if not match:
-                continue
-            owner_text = re.sub(_FROM_NOW, "", match.group("owner").strip(" .!"))
-            owner_hit = self.schema.owner_in(owner_text)
-            if not owner_hit or len(owner_text.split()) > 3:
-                continue
-            owner = owner_hit[0]
-            target = re.sub(_FROM_NOW, "", match.group("target").strip(" ."))
-            target, previous = _from_owner(self.schema, self._owner_pronoun(target))
-            props = {"hubspot_owner_id": owner.email}
-            previous = previous or self.schema.owner_in(target)
-            bare = re.sub(_WHOLE_BOOK, " ", target)
-            if previous and (
-                not bare.strip()
-                or fold(bare).strip()
-                in {
-                    fold(previous[0].firstName),
-                    fold(f"{previous[0].firstName} {previous[0].lastName}"),
-                }
-            ):
-                for type_name in ("contacts", "companies", "deals"):
-                    records = {
-                        "object_type": type_name,
-                        "filter_groups": [
-                            [{"property": "hubspot_owner_id", "operator": "EQ", "value": previous[0].email}]
-                        ],
-                    }
-                    self.add(
-                        Action(
-                            "update_records",
-                            {
-                                "records": records,
-                                "properties": props,
-                                "description": f"owned by {previous[0].firstName}",
-                            },
-                        )
-                    )
-                return True
-            with_deals = re.match(
-                r"(?i)^(?P<company>.+?)(?:\s+account)?\s+(?:and|plus|with)\s+(?:all\s+)?(?:of\s+)?"
-                r"(?:its|their|the)\s+deals$",
-                target,
-            )
-            if with_deals:
-                company = _clean_name(with_deals.group("company"))
-                if not await self.apply_to(company, props, type_hint="companies"):
-                    return False
-                self.add(
-                    Action(
-                        "update_records",
-                        {
-                            "records": {
-                                "object_type": "deals",
-                                "associated_with": {"object_type": "companies", "ref": company},
-                            },
-                            "properties": props,
-                            "description": f"deals of {company}",
-                        },
-                    )
-                )
-                return True
-            if await self.apply_to(target, props):
-                return True
-        return False
-
     async def link(self: Interpreter, text: str) -> bool:
         """``link Liam to Dunder Mifflin``, ``Fatima works at Umbrella Health``, ``associate it with Richard``."""
         match = re.match(
@@ -212,8 +125,8 @@ class ChangingMixin:
             text,
         )
         if works_on:
-            a_refs = self.refs(_clean_name(works_on.group("a")), "contacts")
-            deal = _clean_name(works_on.group("b"))
+            a_refs = self.refs(clean_name(works_on.group("a")), "contacts")
+            deal = clean_name(works_on.group("b"))
             if a_refs:
                 for a in a_refs:
                     self.add(
@@ -234,7 +147,7 @@ class ChangingMixin:
         match = match or works
         if not match:
             return False
-        a_text, b_text = _clean_name(match.group("a")), _clean_name(match.group("b"))
+        a_text, b_text = clean_name(match.group("a")), clean_name(match.group("b"))
         a_type = self.schema.object_type_in(match.group("a"))
         b_type = self.schema.object_type_in(match.group("b"))
         if a_type not in _TYPES:
@@ -290,7 +203,7 @@ class ChangingMixin:
             if not hit or fold(stage_text) not in _stage_words(self.schema, hit[0]):
                 continue
             is_set = bool(_SET_WORDS.search(deal)) and re.search(r"(?i)\bdeals\b|\ball\b", deal)
-            name = _clean_name(deal)
+            name = clean_name(deal)
             is_deal = (
                 is_set
                 or re.search(r"(?i)\bdeals?\b|\bopportunit", deal)
@@ -356,7 +269,7 @@ class ChangingMixin:
         if pairs and not re.match(r"(?i)^(?:create|add|new|make|log|open)\b", pairs.group("who")):
             items = [self._prop_value(part) for part in re.split(r"\s*(?:,|;|\band\b)\s*", pairs.group("pairs"))]
             who = re.sub(rf"(?i)^{verb}\s+", "", pairs.group("who")).strip()
-            known = _SET_WORDS.search(who) or await self._record_type(_clean_name(who))
+            known = _SET_WORDS.search(who) or await self._record_type(clean_name(who))
             if items and all(items) and known and await self._update_items(pairs.group("who"), items):  # type: ignore[arg-type]
                 return True
         return await self._update_idioms(text)
@@ -425,7 +338,7 @@ class ChangingMixin:
             r"(?:k|m|mm|million|thousand)?\b.*)$",
             text,
         )
-        if worth and find_amount(worth.group("value")) and await self.lookup("deals", _clean_name(worth.group("who"))):
+        if worth and find_amount(worth.group("value")) and await self.lookup("deals", clean_name(worth.group("who"))):
             return await self._update_items(worth.group("who"), [("amount", worth.group("value"))], "deals")
         grown = re.match(
             r"(?i)^(?P<who>.+?)\s+(?:has grown to|now has|has|grew to|is up to|is down to)\s+(?P<n>\d[\d,]*)"
@@ -456,7 +369,7 @@ class ChangingMixin:
         candidates = [type_name] if type_name else None
         if candidates is None:
             guessed = None
-            cleaned = _clean_name(self._owner_pronoun(who))
+            cleaned = clean_name(self._owner_pronoun(who))
             if not re.fullmatch(GROUP_WORDS + "|" + SINGLE_WORDS, cleaned.lower()) and not _SET_WORDS.search(who):
                 guessed = await self.guess_type(cleaned)
             elif re.fullmatch(GROUP_WORDS, cleaned.lower()) and self.group_refs():
@@ -541,22 +454,6 @@ _FOR_A_WHILE = (
     r"(?i)\s+(?:(?:till|until|through|for)\s+(?:next|the end of|end of|the rest of)\s+\w+|for now|for the moment|"
     r"for the time being|at the moment|right now|as of (?:today|now))$"
 )
-_FROM_NOW = (
-    r"(?i)\s+(?:now|from now on|going forward|for now|instead|starting (?:today|now|monday)|"
-    r"effective (?:today|immediately))$"
-)
-_WHOLE_BOOK = (
-    r"(?i)['’]s\b|\b(?:all|of|accounts?|records?|book|portfolio|everything|stuff|whole|entire|her|his|their|the|"
-    r"lot|territory|pipeline|customers|clients|everyone|everybody)\b"
-)
-
-
-def _from_owner(schema: Any, target: str) -> tuple[str, Any]:
-    """``Olivia Marcus from Priya`` -> (``Olivia Marcus``, Priya): the owner records are taken from, if named."""
-    match = re.match(r"(?i)^(?P<target>.*?)\s*\bfrom\s+(?P<owner>[\w.@ ]+?)$", target)
-    if match and schema.is_owner_name(match.group("owner")):
-        return match.group("target").strip(), schema.owner_in(match.group("owner"))
-    return target, None
 
 
 def _stage_words(schema: Any, stage_id: str) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,3 +47,10 @@ def strings_in(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in strings_in(v)]
     return []
+
+
+def clean_name(text: str) -> str:
+    """A record name as typed, without articles and type words ("the Acme deal" -> "Acme")."""
+    name = re.sub(r"(?i)^(?:the|our|my|a|an)\s+", "", text.strip(" ,.'\"“”"))
+    name = re.sub(r"(?i)\s+(?:deal|company|contact|account|record|task)$", "", name)
+    return re.sub(r"(?i)^(?:deal|company|contact|account|task)\s+", "", name).strip(" \"'“”")

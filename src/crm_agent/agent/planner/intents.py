@@ -21,6 +21,7 @@ from crm_agent.agent.planner.common import EXAMPLES, GROUP_WORDS, SINGLE_WORDS, 
 from crm_agent.agent.planner.creating import CreatingMixin
 from crm_agent.agent.planner.emailing import EmailingMixin
 from crm_agent.agent.planner.events import EventsMixin
+from crm_agent.agent.planner.handover import HandoverMixin
 from crm_agent.agent.planner.schema import Schema
 from crm_agent.agent.planner.terse import TerseMixin
 from crm_agent.agent.planner.wording import expand
@@ -70,7 +71,7 @@ _VERB_START = re.compile(
 
 
 @dataclass
-class Interpreter(CreatingMixin, ChangingMixin, AskingMixin, EmailingMixin, TerseMixin, EventsMixin):
+class Interpreter(CreatingMixin, ChangingMixin, HandoverMixin, AskingMixin, EmailingMixin, TerseMixin, EventsMixin):
     """Interprets the clauses of one message against the CRM's schema and the conversation so far."""
 
     schema: Schema

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from crm_agent.agent.planner.schema import Schema
+from crm_agent.agent.planner.stopwords import NOT_COMPANY, NOT_INDUSTRY, NOT_PLACE, STATE_WORDS
 from crm_agent.agent.planner.values import (
     day_bounds,
     find_amount,
@@ -196,7 +197,7 @@ def parse_set(text: str, schema: Schema, today: date, default_type: str = "conta
         place = re.search(
             r"(?i)(?<!based )(?<!located )\bin\s+(?:the\s+)?(?P<x>[\w&'-]+(?:\s+[\w&'-]+){0,2})\s*$", text
         )
-        if word and fold(word) not in _NOT_INDUSTRY and not schema.owner_in(word):
+        if word and fold(word) not in NOT_INDUSTRY and not schema.owner_in(word):
             found.filters.append(_f("industry", "EQ", word))
             words.append(f"in {word.lower()}")
             criteria += 1
@@ -215,42 +216,11 @@ def parse_set(text: str, schema: Schema, today: date, default_type: str = "conta
     return found
 
 
-_NOT_INDUSTRY = {
-    "the",
-    "all",
-    "our",
-    "my",
-    "many",
-    "which",
-    "what",
-    "any",
-    "those",
-    "these",
-    "new",
-    "open",
-    "big",
-    "biggest",
-    "largest",
-    "top",
-    "list",
-    "show",
-    "of",
-    "other",
-    "some",
-    "every",
-    "customer",
-    "target",
-}
-
-
-_NOT_PLACE = {"crm", "system", "database", "db", "hubspot", "here", "there", "total", "pipeline", "book", "list", "app"}
-
-
 def _plain_words(text: str, schema: Schema, today: date) -> bool:
     """Whether ``text`` can be an industry or a place: no owner, stage, date or filter words in it."""
     folded = fold(text).split()
     return not (
-        any(w in _NOT_INDUSTRY or w in _NOT_COMPANY or w in _NOT_PLACE for w in folded)
+        any(w in NOT_INDUSTRY or w in NOT_COMPANY or w in NOT_PLACE for w in folded)
         or schema.owner_in(text)
         or _range_phrase(text, today)
         or find_date(text, today)
@@ -389,41 +359,6 @@ def _dates(text: str, otype: str, today: date, found: ParsedSet, words: list[str
     return count
 
 
-_NOT_COMPANY = {
-    "in",
-    "with",
-    "who",
-    "that",
-    "which",
-    "owned",
-    "closing",
-    "not",
-    "and",
-    "or",
-    "created",
-    "over",
-    "under",
-    "above",
-    "below",
-    "to",
-    "now",
-    "as",
-    "go",
-    "goes",
-    "should",
-    "are",
-    "is",
-    "this",
-    "last",
-    "next",
-    "all",
-    "every",
-    "each",
-    "my",
-    "our",
-}
-
-
 def _company_before_type(text: str, schema: Schema) -> str | None:
     """``every Hooli contact``, ``the acme deals`` -> the company named before the type word, if plain words."""
     match = re.search(
@@ -436,7 +371,7 @@ def _company_before_type(text: str, schema: Schema) -> str | None:
     name = re.sub(r"(?i)^(?:(?:all|every|each|the|any|many|our|my|of)\s+)+", "", match.group("co"))
     words = fold(name).split()
     if (
-        any(w in _NOT_COMPANY or w in _NOT_INDUSTRY or w in _NOT_PLACE or w in _STATE_WORDS for w in words)
+        any(w in NOT_COMPANY or w in NOT_INDUSTRY or w in NOT_PLACE or w in STATE_WORDS for w in words)
         or schema.owner_in(name)
         or schema.stage_in(name)
         or schema.option_in("contacts", "lifecyclestage", name)
@@ -444,22 +379,6 @@ def _company_before_type(text: str, schema: Schema) -> str | None:
     ):
         return None
     return name
-
-
-_STATE_WORDS = {
-    "open",
-    "closed",
-    "won",
-    "lost",
-    "new",
-    "active",
-    "stale",
-    "old",
-    "remaining",
-    "other",
-    "current",
-    "existing",
-}
 
 
 def _company(text: str, otype: str, found: ParsedSet, words: list[str], schema: Schema, today: date) -> int:
@@ -480,7 +399,7 @@ def _company(text: str, otype: str, found: ParsedSet, words: list[str], schema: 
     if typed:
         kept = []
         for word in typed.group(1).split():
-            if fold(word) in _NOT_COMPANY:
+            if fold(word) in NOT_COMPANY:
                 break
             kept.append(word)
         if kept and not _range_phrase(" ".join(kept), today) and not find_date(" ".join(kept), today):
