@@ -20,6 +20,7 @@ _SET_WORDS = re.compile(
     r"(?i)\b(all|every|each|any|everything|everyone|everybody)\b|\b(contacts|deals|companies|leads|customers|tasks|notes|"
     r"accounts|opportunities|prospects)\b"
 )
+_TASK_WORDS = re.compile(r"(?i)\b(?:task|follow[- ]?up|call|meeting|reminder|to-?do)\b")
 _UPDATE_VERB = r"(?:update|change|set|edit|correct|fix|modify|make)"
 _TASK_DONE = {
     "done": "COMPLETED",
@@ -123,7 +124,7 @@ class ChangingMixin:
             r"(?i)^(?P<a>.+?)\s+(?:should be|is|needs to be|belongs)\s+on\s+(?P<b>.+?\bdeal)(?:\s+too|"
             r"\s+as well)?$",
             text,
-        )
+        ) or re.match(r"(?i)^(?:put|add|get|stick|loop)\s+(?P<a>.+?)\s+(?:on|in|into)\s+(?P<b>.+?\bdeal)$", text)
         if works_on:
             a_refs = self.refs(clean_name(works_on.group("a")), "contacts")
             deal = clean_name(works_on.group("b"))
@@ -147,7 +148,11 @@ class ChangingMixin:
         match = match or works
         if not match:
             return False
-        a_text, b_text = clean_name(match.group("a")), clean_name(match.group("b"))
+        a_text = clean_name(re.sub(r"(?i)\s+(?:just|recently|finally|has|now)$", "", match.group("a")))
+        b_text = clean_name(match.group("b"))
+        if re.fullmatch(r"(?i)(?:the\s+|that\s+)?(?:company|account|deal)", match.group("b").strip()):
+            kind = "deals" if match.group("b").strip().lower().endswith("deal") else "companies"
+            b_text = self.last.get(kind, b_text)
         a_type = self.schema.object_type_in(match.group("a"))
         b_type = self.schema.object_type_in(match.group("b"))
         if a_type not in _TYPES:
@@ -181,9 +186,10 @@ class ChangingMixin:
     async def stage_move(self: Interpreter, text: str) -> bool:
         """``mark the Acme deal as won``, ``move X to contract sent``, ``we lost the Pied Piper deal``."""
         patterns = [
-            r"(?i)^(?:mark|set|move|update|change|put|switch|advance|bump)\s+(?P<deal>.+?)\s+(?:as|to|into|in|=)\s+"
-            r"(?P<stage>.+)$",
-            r"(?i)^(?:mark|set|move|update|change|put|switch|advance|bump)\s+(?P<deal>.+)\s+(?:as|to|into|in|=)\s+"
+            r"(?i)^(?:mark|set|move|update|change|put|switch|advance|bump|push|take|bring|get|progress)\s+(?P<deal>.+?)"
+            r"\s+(?:as|to|into|in|=)\s+(?P<stage>.+)$",
+            r"(?i)^(?:mark|set|move|update|change|put|switch|advance|bump|push|take|bring|get|progress)\s+(?P<deal>.+)"
+            r"\s+(?:as|to|into|in|=)\s+"
             r"(?P<stage>.+)$",
             r"(?i)^(?P<deal>.+?)\s+(?:is|was|has been|got|moved to|is now|went to|has moved to)\s+(?P<stage>.+)$",
             r"(?i)^(?:we|i|they)(?:\s+have|'ve)?\s+(?P<stage>won|lost|closed)\s+(?P<deal>.+?)$",
@@ -230,6 +236,10 @@ class ChangingMixin:
                 r"(?i)^(?:the\s+)?(?P<task>.+?\b(?:call|task|email|follow[- ]?up|meeting|to-?do)\b.*?)\s+(?:is|was)\s+(?:done|"
                 r"complete|completed|finished)$",
                 text,
+            )
+            or (
+                "tasks" in self.last
+                and re.match(r"(?i)^(?:close|complete|finish)\s+(?P<task>it|that|this)(?:\s+out)?$", text)
             )
             or re.match(
                 r"(?i)^(?:tick|check|cross|mark)\s+(?P<task>it|that|this|"
@@ -317,6 +327,11 @@ class ChangingMixin:
             r"(?P<value>.+)$",
             text,
         )
+        amount = amount or re.match(
+            r"(?i)^(?:set|change|update|make)\s+(?P<who>.+?\b(?:deal|opp|opportunity))\s+(?:to|at)\s+"
+            r"(?P<value>[$€£]?\d.*)$",
+            text,
+        )
         if amount and find_amount(amount.group("value")):
             return await self._update_items(amount.group("who"), [("amount", amount.group("value"))], "deals")
         push = re.match(
@@ -325,6 +340,8 @@ class ChangingMixin:
             text,
         )
         if push and find_date(push.group("value"), self.today):
+            if _TASK_WORDS.search(push.group("who")):
+                return await self._update_items(push.group("who"), [("due date", push.group("value"))], "tasks")
             return await self._update_items(push.group("who"), [("closedate", push.group("value"))], "deals")
         closes = re.match(
             r"(?i)^(?P<who>.+?)\s+(?:will close|closes|is closing|should close|is expected to close|"
@@ -341,12 +358,17 @@ class ChangingMixin:
         if worth and find_amount(worth.group("value")) and await self.lookup("deals", clean_name(worth.group("who"))):
             return await self._update_items(worth.group("who"), [("amount", worth.group("value"))], "deals")
         grown = re.match(
-            r"(?i)^(?P<who>.+?)\s+(?:has grown to|now has|has|grew to|is up to|is down to)\s+(?P<n>\d[\d,]*)"
-            r"\s+(?:employees|people|staff)$",
+            r"(?i)^(?P<who>.+?)\s+(?:has grown to|now has|has|grew to|is up to|is down to)\s+(?:about\s+|~)?"
+            r"(?P<n>\d[\d,]*)\s+(?:employees|people|staff)(?:\s+now)?(?:\s*(?:,|\band\b)\s*(?P<more>.+))?$",
             text,
         )
         if grown:
-            return await self._update_items(grown.group("who"), [("employees", grown.group("n"))], "companies")
+            items = [("employees", grown.group("n"))]
+            more = [self._prop_value(p) for p in re.split(r"\s*(?:,(?!\d{3})|;|\band\b)\s*", grown.group("more") or "")]
+            if grown.group("more") and not all(more):
+                return False
+            items += [m for m in more if m]
+            return await self._update_items(grown.group("who"), items, "companies")
         return False
 
     async def _update_items(
@@ -372,6 +394,8 @@ class ChangingMixin:
             cleaned = clean_name(self._owner_pronoun(who))
             if not re.fullmatch(GROUP_WORDS + "|" + SINGLE_WORDS, cleaned.lower()) and not _SET_WORDS.search(who):
                 guessed = await self.guess_type(cleaned)
+            elif cleaned.lower() in {"it", "its"} and self.thing_type():
+                guessed = self.thing_type()
             elif re.fullmatch(GROUP_WORDS, cleaned.lower()) and self.group_refs():
                 guessed = self.group_refs()[0]  # type: ignore[index]
             candidates = [guessed] if guessed and guessed != "contacts" else ["contacts", "deals", "companies", "tasks"]

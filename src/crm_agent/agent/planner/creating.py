@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS, SYM, Action
 from crm_agent.agent.planner.text import Person, name_case, parse_person, split_list
-from crm_agent.agent.planner.values import find_amount, find_date, find_email
+from crm_agent.agent.planner.values import find_amount, find_date, find_email, find_phone
 from crm_agent.crm.values import fold
 
 if TYPE_CHECKING:
@@ -26,6 +26,14 @@ _CONTACT_ATTR = re.compile(
     r"(?i)^(?:phone(?: number)?|mobile|cell|tel|job title|title|role|email|e-mail|company|"
     r"owner|lead status|status|lifecycle(?: stage)?)\b"
 )
+
+_JOB_TITLE = re.compile(
+    r"(?i)^(?:(?:senior|sr\.?|junior|jr\.?|head|chief|vp|svp|evp|director|manager|lead|ceo|cto|cfo|coo|cmo|"
+    r"founder|co-founder|owner|president|partner|engineer|buyer|analyst|consultant|officer|specialist|"
+    r"coordinator|administrator|architect|rep|representative|of|the|and|&)\b|[\w-]+\s+(?:manager|director|lead|"
+    r"engineer|buyer|officer|analyst|specialist|coordinator|architect)\b)"
+)
+_ABOUT = r"(?:~|about\s+|around\s+|approx\.?\s+|roughly\s+|approximately\s+)?"
 
 
 def _drop(text: str, span: tuple[int, int]) -> str:
@@ -127,6 +135,13 @@ class CreatingMixin:
             if people and email and item.strip(" ()<>") == email and not people[-1][0].email:
                 people[-1][0].email = email
                 continue
+            phone = find_phone(item)
+            if people and phone and re.fullmatch(r"[\d\s().+-]+", item.strip()) and not people[-1][0].phone:
+                people[-1][0].phone = phone
+                continue
+            if people and _JOB_TITLE.search(item) and not find_email(item) and not people[-1][0].jobtitle:
+                people[-1][0].jobtitle = item.strip()
+                continue
             person = parse_person(item)
             if person is None:
                 return False
@@ -219,7 +234,7 @@ class CreatingMixin:
 
     def _company_detail(self: Interpreter, item: str) -> dict[str, Any] | None:
         text = item.strip()
-        employees = re.fullmatch(r"(?i)(\d[\d,]*)\s+(?:employees|people|staff|headcount)", text)
+        employees = re.fullmatch(rf"(?i){_ABOUT}(\d[\d,]*)\s*(?:employees|people|staff|headcount|heads)", text)
         if employees:
             return {"numberofemployees": employees.group(1).replace(",", "")}
         domain = re.fullmatch(
@@ -237,6 +252,8 @@ class CreatingMixin:
             prop = self.schema.property_named("companies", " ".join(words[:size]))
             if prop and len(words) > size:
                 return {prop: self.value_for("companies", prop, " ".join(words[size:]).strip(" :="))}
+        if re.fullmatch(r"[a-z][a-z&/ -]{1,30}", text) and len(words) <= 3:
+            return {"industry": self.value_for("companies", "industry", text)}
         return None
 
     async def create_deals(self: Interpreter, body: str) -> bool:
@@ -282,7 +299,9 @@ class CreatingMixin:
             None,
         )
         if target:
-            target_text = re.sub(r"(?i)\b(?:worth|each|apiece|per person|valued at)\b", "", target.group("t")).strip()
+            target_text = re.sub(
+                r"(?i)\b(?:worth|each(?! of)|apiece|per person|valued at)\b", "", target.group("t")
+            ).strip()
             work = _drop(work, target.span())
         leftovers = [p.strip(" .-") for p in re.split(r"[,:;]", work)]
         leftovers = [
@@ -357,6 +376,7 @@ class CreatingMixin:
         if not refs:
             return False
         for ref in refs:
+            self.remember(type_name, ref)
             self.add(
                 Action(
                     "create_record",
@@ -395,6 +415,10 @@ class CreatingMixin:
             return False
         body = match.group("body")
         props: dict[str, Any] = {"hs_task_status": "NOT_STARTED"}
+        for_owner = re.match(r"(?i)^(?:for\s+)?(?P<o>\w+(?:\s+\w+)?)\s+to\s+(?P<rest>.+)$", body)
+        if for_owner and self.schema.is_owner_name(for_owner.group("o")):
+            props["hubspot_owner_id"] = self.schema.owner_in(for_owner.group("o"))[0].email  # type: ignore[index]
+            body = for_owner.group("rest")
         hit = find_date(body, self.today)
         if hit:
             props["hs_timestamp"] = hit[0].isoformat()
@@ -426,16 +450,17 @@ class CreatingMixin:
 
     async def _task_target(self: Interpreter, body: str) -> dict[str, Any] | None:
         who = re.search(
-            r"(?:call|email|e-mail|ring|phone|follow up with|check in with|meet|ping|send|text|visit)\s+"
+            r"(?:call|email|e-mail|ring|phone|follow up with|check in with|meet|ping|send|text|visit|with)\s+"
             r"(?P<who>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?|him|her|them)",
             body,
             re.IGNORECASE,
         )
         if who:
-            name = who.group("who")
-            ref = self.refs(name)
-            if ref and (ref[0].startswith(SYM) or ref[0].isdigit() or await self.lookup("contacts", ref[0])):
-                return {"object_type": "contacts", "ref": ref[0]}
+            words = who.group("who").split()
+            for name in [" ".join(words), words[0]] if len(words) > 1 else words:
+                ref = self.refs(name)
+                if ref and (ref[0].startswith(SYM) or ref[0].isdigit() or await self.lookup("contacts", ref[0])):
+                    return {"object_type": "contacts", "ref": ref[0]}
         for name in re.findall(r"\b([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\b", body):
             for type_name in ("contacts", "companies", "deals"):
                 if await self.lookup(type_name, name):

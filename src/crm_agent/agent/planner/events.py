@@ -38,12 +38,13 @@ _ATTEMPTED = [
     rf"(?i)^(?:no answer|no reply|no response|no luck|nothing|voicemail|straight to voicemail)\s+"
     rf"(?:from|with|at|reaching|for)\s+{_REST}$",
     rf"(?i)^(?:i\s+|we\s+)?(?:left|sent)\s+{_NAME}\s+(?:a\s+)?(?:voicemail|vm|message)\b(?P<tail>.*)$",
-    rf"(?i)^(?:i\s+|we\s+)?(?:left (?:a\s+)?(?:voicemail|vm|message)|tried (?:calling|to call|to reach|reaching|"
-    rf"phoning|ringing))\s+(?:for|with|to)?\s*{_REST}$",
+    rf"(?i)^(?:i\s+|we\s+)?(?:left (?:a\s+)?(?:voicemail|vm|message)|tried(?: calling| to call| to reach| reaching|"
+    rf" phoning| ringing)?)\s+(?:for|with|to)?\s*{_REST}$",
 ]
 _TAIL_FILLER = re.compile(
     r"(?i)^[\s,.!]*(?:(?:finally|today|this morning|this afternoon|yesterday|just now|earlier|again|at last|"
-    r"on the phone|by phone|over the phone|on a call|twice|three times)\b[\s,.!]*)*$"
+    r"on the phone|by phone|over the phone|on a call|twice|three times|no answer|no reply|no luck|voicemail)\b"
+    r"[\s,.!]*)*$"
 )
 
 

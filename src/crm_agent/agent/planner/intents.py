@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from crm_agent.agent.planner.asking import AskingMixin
+from crm_agent.agent.planner.casual import CasualMixin, casual
 from crm_agent.agent.planner.changing import ChangingMixin
 from crm_agent.agent.planner.common import EXAMPLES, GROUP_WORDS, SINGLE_WORDS, SYM, Action, strings_in
 from crm_agent.agent.planner.creating import CreatingMixin
@@ -71,7 +72,9 @@ _VERB_START = re.compile(
 
 
 @dataclass
-class Interpreter(CreatingMixin, ChangingMixin, HandoverMixin, AskingMixin, EmailingMixin, TerseMixin, EventsMixin):
+class Interpreter(
+    CasualMixin, CreatingMixin, ChangingMixin, HandoverMixin, AskingMixin, EmailingMixin, TerseMixin, EventsMixin
+):
     """Interprets the clauses of one message against the CRM's schema and the conversation so far."""
 
     schema: Schema
@@ -89,8 +92,13 @@ class Interpreter(CreatingMixin, ChangingMixin, HandoverMixin, AskingMixin, Emai
     pronoun_next: bool = False
 
     def add(self, action: Action) -> int:
-        """Append an action; its ``needs`` are the ``@@N`` references in its arguments."""
+        """Append an action; its ``needs`` are the ``@@N`` references in its arguments. A change already
+        planned in this message ("X is done, close it out") is not planned twice."""
         action.needs = sorted({int(v[2:]) for v in strings_in(action.args) if v.startswith(SYM)})
+        if action.tool in {"update_record", "associate_records"}:
+            for index, earlier in enumerate(self.actions):
+                if earlier.tool == action.tool and earlier.args == action.args:
+                    return index
         self.actions.append(action)
         return len(self.actions) - 1
 
@@ -190,7 +198,7 @@ class Interpreter(CreatingMixin, ChangingMixin, HandoverMixin, AskingMixin, Emai
         text = clause.strip()
         if not _NOTE.match(text):
             text = expand(text)
-        text = _TRAILER.sub("", _FILLER.sub("", text)).strip(" .!")
+        text = casual(_TRAILER.sub("", _FILLER.sub("", text)).strip(" .!"))
         if not text:
             return
         if _IMPLIED_CREATE.match(text):
@@ -213,7 +221,9 @@ class Interpreter(CreatingMixin, ChangingMixin, HandoverMixin, AskingMixin, Emai
             return
         if re.fullmatch(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}", text) and await self.question(f"look up {text}"):
             return
-        if pronoun_follows and await self._narrative(text):
+        if await self.story(text):
+            return
+        if pronoun_follows and (await self._narrative(text) or await self.lead_in(text)):
             return
         self.unknown.append(clause.strip())
 

@@ -83,7 +83,23 @@ LEAD_STATUS_SYNONYMS = {
 }
 PROPERTY_SYNONYMS = {
     "contacts": {
-        "phone": ["phone number", "phone", "number", "mobile", "cell", "tel", "telephone"],
+        "phone": [
+            "phone number",
+            "phone",
+            "number",
+            "mobile",
+            "cell",
+            "tel",
+            "telephone",
+            "direct line",
+            "direct number",
+            "direct dial",
+            "line",
+            "work phone",
+            "office phone",
+            "cell number",
+            "mobile number",
+        ],
         "email": ["email address", "email", "e-mail", "mail"],
         "jobtitle": ["job title", "title", "role", "position", "jobtitle"],
         "company": ["company name", "company", "employer"],

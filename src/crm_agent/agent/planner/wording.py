@@ -86,6 +86,15 @@ _LIST_HEADER = re.compile(
     r"prospects)(?:\s+(?:please|for me|to the crm))*\s*:$"
 )
 
+_DEBRIEF = re.compile(r"(?i)\b(?:update|updates|recap|debrief|notes|summary|after|from)\b[^:]*:$")
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s+")
+
+
+def _is_debrief(line: str, following: list[str]) -> bool:
+    """A line such as "hooli update after today's call:" that only announces the bullets below it."""
+    nxt = next((f for f in following if f.strip()), "")
+    return bool(_DEBRIEF.search(line) and _BULLET.match(nxt) and not _LIST_HEADER.match(expand(line)))
+
 
 def expand(clause: str) -> str:
     """``clause`` with abbreviations written out (``amt`` -> ``amount``, ``wks`` -> ``weeks``)."""
@@ -103,13 +112,13 @@ def join_lists(message: str) -> str:
     lines = message.split("\n")
     out: list[str] = []
     listing = False
-    for line in lines:
+    for number, line in enumerate(lines):
         stripped = line.strip().lstrip("-*•·").strip()
         if not stripped:
             listing = False
             out.append("")
             continue
-        if _HEADER.match(expand(stripped)):
+        if _HEADER.match(expand(stripped)) or _is_debrief(stripped, lines[number + 1 :]):
             listing = False
             continue
         if listing:

@@ -1,0 +1,113 @@
+"""Casual wordings rewritten to the planner's usual ones, and clauses told as a story with a request.
+
+``quinn's an MQL now`` is ``quinn is an MQL now``; ``give priya everyone at hooli`` is ``give everyone at
+hooli to priya``; ``bump every deal closing this month to high priority`` is ``set the priority of every
+deal closing this month to high``; ``$5k deal for Ann`` is ``create a $5k deal for Ann``. A clause such
+as ``tanya got promoted, title is Head of Ops now`` names its subject in a lead-in and asks for the change
+after the comma; ``globex dashboard is lost, they went with a competitor`` asks first and explains after.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crm_agent.agent.planner.intents import Interpreter
+
+_PRIORITY = r"(?P<p>high|low|medium|top|urgent)[- ]priority"
+_REWRITES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?i)^(?P<who>[\w .'’-]+?)['’]s\s+(?:now\s+)?(?=(?:an?|now)\s)"), r"\g<who> is "),
+    (re.compile(r"(?i)^close\s+out\s+(?:as\s+)?(?P<s>won|lost)\s+(?P<deal>.+)$"), r"mark \g<deal> as \g<s>"),
+    (re.compile(r"(?i)^close\s+(?P<deal>.+?)\s+out(?:\s+as\s+(?P<s>won|lost))?$"), r"close \g<deal> as \g<s>"),
+    (re.compile(r"(?i)^close\s+(?P<deal>.+?)\s+out$"), r"close \g<deal>"),
+    (
+        re.compile(r"(?i)^(?:what's|whats|what is)\s+on\s+(?P<who>.+?)['’]s?\s+(?:plate|desk|to-?do list|list)$"),
+        r"list \g<who>'s open tasks",
+    ),
+    (
+        re.compile(
+            r"(?i)^(?:bump|set|make|mark|move|raise|flag|put|change|update)\s+(?P<who>.+?)\s+(?:to|as|at)?\s*"
+            r"(?:a\s+)?" + _PRIORITY + r"$"
+        ),
+        r"set the priority of \g<who> to \g<p>",
+    ),
+    (
+        re.compile(
+            r"(?i)^(?:give|hand|pass)\s+(?P<owner>\w+)\s+(?P<target>(?:all|every|each|everyone|everybody)\b.+)$"
+        ),
+        r"give \g<target> to \g<owner>",
+    ),
+    (
+        re.compile(r"(?i)^(?P<a>(?:[$€£]\s?)?\d[\d,.]*\s*(?:k|m|mm)?\s+(?:deals?|opps?|opportunit(?:y|ies))\b)"),
+        r"create \g<a>",
+    ),
+    (re.compile(r"(?i)^(?:a\s+|an\s+)?(?:new\s+)?(?P<k>task|to-?do|reminder)\s+for\s+"), r"create a \g<k> for "),
+    (re.compile(r"(?i)\b(?:north of|upwards of|in excess of)\s+(?=[$€£\d])"), "over "),
+    (re.compile(r"(?i)\b(?:south of)\s+(?=[$€£\d])"), "under "),
+]
+_ASIDE = re.compile(
+    r"(?i)^(?:they|he|she|we|it|i)\b(?!.*\b(?:create|add|update|set|delete|remove|archive|assign|link|log|mark|move)\b)"
+    r"|^(?:no answer|no reply|no luck|voicemail)\b"
+)
+_LEAD_IN = re.compile(
+    r"(?i)^(?P<who>[\w'’.-]+(?:\s+[\w'’.-]+){0,3}?)\s+(?:just\s+|finally\s+|recently\s+)?"
+    r"(?:is|isn't|is not|was|got|has|had|left|joined|moved|wants|said|called|emailed|'s|’s)\b"
+)
+_PROPERTY_FIRST = re.compile(
+    r"(?i)^(?:and\s+)?(?:the\s+|new\s+)?(?P<prop>[a-z][\w -]*?)\s+(?:is now|is|now|->|:|=)\s+(?P<value>.+)$"
+)
+
+
+def casual(text: str) -> str:
+    """``text`` with casual wordings rewritten to the planner's usual ones (see the module docstring)."""
+    for pattern, replacement in _REWRITES:
+        text = pattern.sub(replacement, text, count=1)
+    return text
+
+
+class CasualMixin:
+    """Lead-ins and asides, mixed into :class:`~crm_agent.agent.planner.intents.Interpreter`."""
+
+    async def story(self: Interpreter, text: str) -> bool:
+        """A clause with a lead-in or an aside around one request ("X got promoted, title is Y now")."""
+        parts = re.split(r"\s*,(?!\d{3}\b)\s*|\s+[-–—]\s+", text, maxsplit=1)
+        if len(parts) != 2 or not all(parts):
+            return False
+        head, tail = parts
+        before = len(self.actions)
+        if _ASIDE.match(tail) and await self._dispatch(head):
+            return True
+        del self.actions[before:]
+        if not await self.lead_in(head):
+            return False
+        if await self._dispatch(tail) or await self.subjectless(tail):
+            return True
+        del self.actions[before:]
+        return False
+
+    async def lead_in(self: Interpreter, text: str) -> bool:
+        """A statement that names its subject first ("noah isn't a real prospect"): remember whom it means."""
+        match = _LEAD_IN.match(text)
+        if not match or re.fullmatch(r"(?i)i|we|he|she|they|it", match.group("who")):
+            return False
+        words = match.group("who").split()
+        for size in range(len(words), 0, -1):
+            name = " ".join(words[:size])
+            for type_name in ("contacts", "deals", "companies"):
+                if await self.lookup(type_name, name):
+                    self.remember(type_name, name)
+                    return True
+        return False
+
+    async def subjectless(self: Interpreter, text: str) -> bool:
+        """``title is Head of Ops now`` / ``amount is now 115k``: a property of the record just named."""
+        match = _PROPERTY_FIRST.match(text)
+        if not match:
+            return False
+        prop = match.group("prop").strip()
+        for type_name in reversed(list(self.last)):
+            if self.schema.property_named(type_name, prop):
+                pronoun = "her" if type_name == "contacts" else "its"
+                return await self._update_items(pronoun, [(prop, match.group("value"))], type_name)
+        return False
