@@ -36,6 +36,11 @@ class AskingMixin:
     async def question(self: Interpreter, text: str) -> bool:
         """Answer from the CRM; a question never writes."""
         t = text.strip().rstrip("?").strip()
+        owner = self.schema.owner_in(t)
+        if owner:
+            self.asked_owner = owner[0]
+        elif self.asked_owner and re.search(r"(?i)\b(?:tasks|deals|contacts|leads|companies|customers)\b", t):
+            t = re.sub(r"(?i)\b(his|her|their)\b", f"{self.asked_owner.firstName}'s", t, count=1)
         for pattern, prop in (
             (
                 r"(?i)^(?:what(?:'s| is| are)|whats|tell me|give me|show me|get|do you have|do we have)\s+(?P<who>.+?)['’]s?"

@@ -76,7 +76,7 @@ class CasualMixin:
             return False
         head, tail = parts
         before = len(self.actions)
-        if _ASIDE.match(tail) and await self._dispatch(head):
+        if await self._dispatch(head) and (_ASIDE.match(tail) or await self._dispatch(tail)):
             return True
         del self.actions[before:]
         if not await self.lead_in(head):

@@ -63,6 +63,23 @@ class ChangingMixin:
             type_name, refs = group
             return self._per_record(type_name, refs, properties, archive)
         type_name = type_hint or self.schema.object_type_in(target)
+        either = re.match(
+            r"(?i)^(?P<set>.+?\b(?:at|from)\s+)(?P<a>[\w&.' -]+?)\s+(?:or|and|&)\s+(?P<b>[\w&.' -]+)$", target
+        )
+        if (
+            either
+            and _SET_WORDS.search(either.group("set"))
+            and await self.lookup("companies", either.group("a"))
+            and await self.lookup("companies", either.group("b"))
+        ):
+            return all(
+                [
+                    await self.apply_to(
+                        either.group("set") + either.group(key), properties, archive=archive, type_hint=type_hint
+                    )
+                    for key in ("a", "b")
+                ]
+            )
         if _SET_WORDS.search(target) and not re.fullmatch(SINGLE_WORDS, low):
             parsed = parse_set(target, self.schema, self.today, type_name or "contacts")
             if parsed is None or not (parsed.filters or parsed.alternatives or parsed.associated_with):
@@ -171,6 +188,8 @@ class ChangingMixin:
         a_refs, b_refs = self.refs(a_text, a_type), self.refs(b_text, b_type)
         if not a_refs or not b_refs:
             return False
+        self.remember(b_type, b_refs[0])
+        self.remember(a_type, a_refs[-1])
         for a in a_refs:
             self.add(
                 Action(

@@ -58,7 +58,7 @@ class CreatingMixin:
         if kind:
             word, body = kind.group("word").lower(), kind.group("body")
         else:
-            amount_first = re.match(r"(?i)^(\S*\d\S*)\s+(deal|opportunity)\b\s*(.*)$", rest)
+            amount_first = re.match(r"(?i)^(\S*\d\S*)\s+(deals?|opportunit(?:y|ies)|opps?)\b\s*(.*)$", rest)
             as_company = re.match(
                 r"(?i)^(?P<name>.+?)\s+as\s+(?:a\s+|an\s+)?(?:new\s+)?(?:company|account|customer "
                 r"company)\b[\s,]*(?P<rest>.*)$",
@@ -359,15 +359,25 @@ class CreatingMixin:
         return [("contacts", r) for r in self.refs(text)]
 
     async def note(self: Interpreter, text: str) -> bool:
-        """``add a note to Acme: ...``, ``note on Sarah: ...``."""
+        """``add a note to Acme: ...``, ``note on Sarah: ...``; ``<what happened>, put a note on X`` (the clause
+        before is the note)."""
         match = re.match(
             r"(?i)^(?:add|log|create|make|leave|write|put|attach|save)?\s*(?:a\s+)?note\s+(?:to|on|for|"
             r"about|against)\s+(?P<who>.+?)\s*(?::|saying|that says|that|-|—|,)\s*(?P<body>.+)$",
             text,
         )
-        if not match:
+        bare = re.match(
+            r"(?i)^(?:put|add|log|leave|make|write|save|drop)\s+(?:a\s+|that\s+as\s+a\s+|this\s+as\s+a\s+)?note\s+"
+            r"(?:to|on|for|against|in)\s+(?P<who>.+)$",
+            text,
+        )
+        if not match and bare and self.previous_failed and self.unknown and self.unknown[-1] == self.previous_failed:
+            match = bare
+            body = self.unknown.pop()
+        elif not match:
             return False
-        body = match.group("body").strip().strip("\"'")
+        else:
+            body = match.group("body").strip().strip("\"'")
         who = re.sub(r"(?i)\b(the|deal|company|contact)\b", " ", match.group("who")).strip()
         type_name = self.schema.object_type_in(match.group("who"))
         if type_name not in {"contacts", "companies", "deals"}:

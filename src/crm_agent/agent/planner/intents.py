@@ -90,12 +90,15 @@ class Interpreter(
     last_verb: str | None = None
     last_set: Any = None
     pronoun_next: bool = False
+    asked_owner: OwnerRecord | None = None
+    failed_clause: str | None = None
+    previous_failed: str | None = None
 
     def add(self, action: Action) -> int:
         """Append an action; its ``needs`` are the ``@@N`` references in its arguments. A change already
         planned in this message ("X is done, close it out") is not planned twice."""
         action.needs = sorted({int(v[2:]) for v in strings_in(action.args) if v.startswith(SYM)})
-        if action.tool in {"update_record", "associate_records"}:
+        if action.read or action.tool in {"update_record", "associate_records"}:
             for index, earlier in enumerate(self.actions):
                 if earlier.tool == action.tool and earlier.args == action.args:
                     return index
@@ -195,6 +198,7 @@ class Interpreter(
         """Turn one clause into actions (or record it as not understood). A clause that only names someone
         ("Tom is leaving") is accepted when ``pronoun_follows`` (the next clause says "his", "her", "their")."""
         self.pronoun_next = pronoun_follows
+        self.previous_failed, self.failed_clause = self.failed_clause, None
         text = clause.strip()
         if not _NOTE.match(text):
             text = expand(text)
@@ -221,11 +225,12 @@ class Interpreter(
             return
         if re.fullmatch(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}", text) and await self.question(f"look up {text}"):
             return
-        if await self.story(text):
+        if await self.story(text) or await self.subjectless(text):
             return
         if pronoun_follows and (await self._narrative(text) or await self.lead_in(text)):
             return
         self.unknown.append(clause.strip())
+        self.failed_clause = clause.strip()
 
     async def _dispatch(self, text: str) -> bool:
         if _QUESTION_START.match(text):

@@ -171,8 +171,8 @@ class Schema:
         return any(key in {fold(o.firstName), fold(f"{o.firstName} {o.lastName}"), o.email} for o in self.owners)
 
     def stage_in(self, text: str) -> tuple[str, tuple[int, int]] | None:
-        """The deal stage id a phrase names (by id, label or synonym), longest match first."""
-        folded = fold(text)
+        """The deal stage id a phrase names (by id, label or synonym, "contract-sent" too), longest match first."""
+        folded = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", fold(text))
         candidates: list[tuple[str, str]] = []
         for pipeline in self.pipelines:
             for stage in pipeline.stages:

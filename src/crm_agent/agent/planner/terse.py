@@ -184,6 +184,10 @@ class TerseMixin:
         if not match or "@" in match.group("left") or re.match(r"(?i)^(?:set|update|change|make|edit)\b", text):
             return False
         left, value = match.group("left").strip(), match.group("value").strip()
+        pieces = re.split(r"\s*(?:,(?!\d{3}\b)|;|\band\b)\s*", value)
+        items = [self._prop_value(p) for p in pieces] if len(pieces) > 1 else []
+        if items and all(items) and await self._update_items(left, items):  # type: ignore[arg-type]
+            return True
         for who, prop, rest in self._split_property(left):
             if not rest.strip() and await self._set_terse(who, prop, value):
                 return True
