@@ -38,6 +38,7 @@ CATEGORIES = {
     "custom_properties",
     "bad_input",
     "wordings",
+    "wordings2",
 }
 
 

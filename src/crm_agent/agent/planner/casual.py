@@ -81,7 +81,7 @@ class CasualMixin:
         del self.actions[before:]
         if not await self.lead_in(head):
             return False
-        if await self._dispatch(tail) or await self.subjectless(tail):
+        if await self.subjectless(tail) or await self._dispatch(tail):
             return True
         del self.actions[before:]
         return False

@@ -141,7 +141,10 @@ class ChangingMixin:
             r"(?i)^(?P<a>.+?)\s+(?:should be|is|needs to be|belongs)\s+on\s+(?P<b>.+?\bdeal)(?:\s+too|"
             r"\s+as well)?$",
             text,
-        ) or re.match(r"(?i)^(?:put|add|get|stick|loop)\s+(?P<a>.+?)\s+(?:on|in|into)\s+(?P<b>.+?\bdeal)$", text)
+        ) or re.match(
+            r"(?i)^(?:put|add|get|stick|loop|bring)\s+(?P<a>.+?)(?:\s+in)?\s+(?:on|in|into|onto)\s+(?P<b>.+?\bdeal)$",
+            text,
+        )
         if works_on:
             a_refs = self.refs(clean_name(works_on.group("a")), "contacts")
             deal = clean_name(works_on.group("b"))

@@ -39,7 +39,7 @@ _ATTEMPTED = [
     rf"(?:from|with|at|reaching|for)\s+{_REST}$",
     rf"(?i)^(?:i\s+|we\s+)?(?:left|sent)\s+{_NAME}\s+(?:a\s+)?(?:voicemail|vm|message)\b(?P<tail>.*)$",
     rf"(?i)^(?:i\s+|we\s+)?(?:left (?:a\s+)?(?:voicemail|vm|message)|tried(?: calling| to call| to reach| reaching|"
-    rf" phoning| ringing)?)\s+(?:for|with|to)?\s*{_REST}$",
+    rf" phoning| ringing)?|rang|rung|phoned|called)\s+(?:for|with|to)?\s*{_REST}$",
 ]
 _TAIL_FILLER = re.compile(
     r"(?i)^[\s,.!]*(?:(?:finally|today|this morning|this afternoon|yesterday|just now|earlier|again|at last|"

@@ -42,6 +42,7 @@ _DASHED = re.compile(
     r"reassign|hand|give|transfer|pass|link|associate|log|push|bump|close|put|switch)\b.+)$",
     re.IGNORECASE,
 )
+_STATEMENT = re.compile(r"(?i)\b(?:is|isn't|was|wasn't|got|had|said|wants)\b")
 _TYPE_NOUNS = {
     "deal": "deals",
     "opportunity": "deals",
@@ -209,7 +210,7 @@ class Interpreter(
             text = f"create {text}"
         dash = _DASHED.match(text)
         if dash and not _NOTE.match(text):
-            if await self.target_first(text):
+            if not _STATEMENT.search(dash.group("a")) and await self.target_first(text):
                 return
             second = dash.group("b")
             await self.interpret(dash.group("a"), bool(_PRONOUN.search(second)))
@@ -221,11 +222,13 @@ class Interpreter(
             verb = _VERB_START.match(text)
             self.last_verb = verb.group(1).lower() if verb else self.last_verb
             return
+        if await self.subjectless(text):
+            return
         if self.last_verb and not _VERB_START.match(text) and await self._dispatch(f"{self.last_verb} {text}"):
             return
         if re.fullmatch(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}", text) and await self.question(f"look up {text}"):
             return
-        if await self.story(text) or await self.subjectless(text):
+        if await self.story(text):
             return
         if pronoun_follows and (await self._narrative(text) or await self.lead_in(text)):
             return
