@@ -59,6 +59,12 @@ _PROPERTY_FIRST = re.compile(
 )
 
 
+def has_aside(text: str) -> bool:
+    """Whether ``text`` ends in an aside after a comma or dash ("..., they went with a competitor")."""
+    parts = re.split(r"\s*,(?!\d{3}\b)\s*|\s+[-–—]\s+", text, maxsplit=1)
+    return len(parts) == 2 and bool(_ASIDE.match(parts[1]))
+
+
 def casual(text: str) -> str:
     """``text`` with casual wordings rewritten to the planner's usual ones (see the module docstring)."""
     for pattern, replacement in _REWRITES:

@@ -64,22 +64,21 @@ class ChangingMixin:
             return self._per_record(type_name, refs, properties, archive)
         type_name = type_hint or self.schema.object_type_in(target)
         either = re.match(
-            r"(?i)^(?P<set>.+?\b(?:at|from)\s+)(?P<a>[\w&.' -]+?)\s+(?:or|and|&)\s+(?P<b>[\w&.' -]+)$", target
+            r"(?i)^(?P<set>.+?\b(?:at|from)\s+)(?P<a>[\w&.' -]+?)\s+(?P<conn>or|and|&)\s+(?P<b>[\w&.' -]+)$", target
         )
-        if (
-            either
-            and _SET_WORDS.search(either.group("set"))
-            and await self.lookup("companies", either.group("a"))
-            and await self.lookup("companies", either.group("b"))
-        ):
-            return all(
-                [
-                    await self.apply_to(
-                        either.group("set") + either.group(key), properties, archive=archive, type_hint=type_hint
-                    )
-                    for key in ("a", "b")
-                ]
-            )
+        if either and _SET_WORDS.search(either.group("set")):
+            known = [await self.lookup("companies", either.group(key)) for key in ("a", "b")]
+            if all(known):
+                return all(
+                    [
+                        await self.apply_to(
+                            either.group("set") + either.group(key), properties, archive=archive, type_hint=type_hint
+                        )
+                        for key in ("a", "b")
+                    ]
+                )
+            if either.group("conn").lower() == "or" and any(known):
+                return False
         if _SET_WORDS.search(target) and not re.fullmatch(SINGLE_WORDS, low):
             parsed = parse_set(target, self.schema, self.today, type_name or "contacts")
             if parsed is None or not (parsed.filters or parsed.alternatives or parsed.associated_with):

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from crm_agent.agent.planner.asking import AskingMixin
-from crm_agent.agent.planner.casual import CasualMixin, casual
+from crm_agent.agent.planner.casual import CasualMixin, casual, has_aside
 from crm_agent.agent.planner.changing import ChangingMixin
 from crm_agent.agent.planner.common import EXAMPLES, GROUP_WORDS, SINGLE_WORDS, SYM, Action, strings_in
 from crm_agent.agent.planner.creating import CreatingMixin
@@ -217,6 +217,8 @@ class Interpreter(
             await self.interpret(second)
             return
         if _CONFIRM.match(text) and self.actions and not self.actions[-1].read:
+            return
+        if has_aside(text) and await self.story(text):
             return
         if await self._dispatch(text):
             verb = _VERB_START.match(text)
