@@ -29,7 +29,7 @@ _SUBJECT_CLAUSE = re.compile(
     r"just|finally|wants|said|signed|accepted|declined)\b)"
 )
 _AND_VERB = re.compile(
-    r"(?:,\s*(?:and\s+)?|\s+and\s+|\s+\+\s+)(?=(?:(?:a|an|another)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note)\b|create|add|make|update|change|set|edit|mark|move|delete|"
+    r"(?:,\s*(?:and\s+)?|\s+and\s+|\s+\+\s+)(?!(?-i:[A-Z][a-z]+\s+[A-Z][\w'’-]+\s+\S+@))(?=(?:(?:a|an|another)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note)\b|create|add|make|update|change|set|edit|mark|move|delete|"
     r"remove|archive|get rid of|trash|find|show|list|log|assign|reassign|link|associate|schedule|remind|"
     r"send|email(?!\s+\S*@)|give|tell|notify|let me know|tick|check off|cross off|how many|what|who|count|"
     r"push|bump|raise|lower|slip|hand|pass|transfer|put|switch|attach|connect|tie)\b)",
