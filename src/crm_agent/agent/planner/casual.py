@@ -45,6 +45,13 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)^(?:a\s+|an\s+)?(?:new\s+)?(?P<k>task|to-?do|reminder)\s+for\s+"), r"create a \g<k> for "),
     (re.compile(r"(?i)\b(?:north of|upwards of|in excess of)\s+(?=[$€£\d])"), "over "),
     (re.compile(r"(?i)\b(?:south of)\s+(?=[$€£\d])"), "under "),
+    (
+        re.compile(
+            r"(?i)\b(?:(?:that|who|whom)\s+)?(?:we|i)\s+(?:haven't|have not|havent|didn't|did not)\s+(?:talked to|"
+            r"spoken to|spoke to|contacted|reached|heard from|touched|called)\s+(?=(?:in|for)\s)"
+        ),
+        "not contacted ",
+    ),
 ]
 _ASIDE = re.compile(
     r"(?i)^(?:they|he|she|we|it|i)\b(?!.*\b(?:create|add|update|set|delete|remove|archive|assign|link|log|mark|move)\b)"

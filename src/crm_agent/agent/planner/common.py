@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SYM = "@@"
+EACH = "<each>"  # in an action's arguments: the id of each record that a read found (see ``Action.each``)
+EACH_LABEL = "<each label>"  # inside a string argument: that record's name
 GROUP_WORDS = (
     r"(?:all (?:three|four|five|two|six|of them|of those|these|those)|both(?: of them)?|each of them|"
     r"them all|all|those|these|them|they|their|everyone|the (?:three|two|four) of them)"
@@ -25,7 +27,8 @@ class Action:
 
     For reads, ``question`` describes what was asked and ``style`` how to answer (count, sum, list, top,
     field, summary). A ``barrier`` action (an e-mail about what the message changed) is planned only
-    after every action before it.
+    after every action before it. An ``each`` action is planned once per record that the read action
+    ``each`` found, with :data:`EACH` in its arguments replaced by the record's id.
     """
 
     tool: str
@@ -36,6 +39,7 @@ class Action:
     subject: str = ""
     style: str = ""
     barrier: bool = False
+    each: int | None = None
 
 
 def strings_in(value: Any) -> list[str]:

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS, SYM, Action
+from crm_agent.agent.planner.each import EVERY
 from crm_agent.agent.planner.text import Person, name_case, parse_person, split_list
 from crm_agent.agent.planner.values import find_amount, find_date, find_email, find_phone
 from crm_agent.crm.values import fold
@@ -429,10 +430,12 @@ class CreatingMixin:
         if for_owner and self.schema.is_owner_name(for_owner.group("o")):
             props["hubspot_owner_id"] = self.schema.owner_in(for_owner.group("o"))[0].email  # type: ignore[index]
             body = for_owner.group("rest")
-        hit = find_date(body, self.today)
+        every = EVERY.match(body.strip())
+        offset = body.find(every.group("rest")) if every else 0  # a set's own dates ("not contacted in 1 week")
+        hit = find_date(body[offset:], self.today)
         if hit:
             props["hs_timestamp"] = hit[0].isoformat()
-            body = _drop(body, hit[1])
+            body = _drop(body, (hit[1][0] + offset, hit[1][1] + offset))
             body = re.sub(r"(?i)\s+\b(due|by|on|for|before|at)\s*$", "", body.strip())
         priority = re.search(
             r"(?i)\b(high|low|medium)\s+priority\b|\bpriority\s+(high|low|medium)\b|\b(urgent)\b", body
@@ -444,6 +447,10 @@ class CreatingMixin:
         body = re.sub(r"\s+", " ", body).strip(" ,.-")
         if not body:
             return False
+        default = "Follow up" if re.search(r"(?i)follow[- ]?up", match.group(0)) else "Check in"
+        for_each = await self.task_for_each(body, props, default)
+        if for_each is not None:
+            return for_each
         lowered = body.lower()
         props["hs_task_type"] = (
             "CALL"

@@ -20,6 +20,7 @@ from crm_agent.agent.planner.casual import CasualMixin, casual, has_aside
 from crm_agent.agent.planner.changing import ChangingMixin
 from crm_agent.agent.planner.common import EXAMPLES, GROUP_WORDS, SINGLE_WORDS, SYM, Action, strings_in
 from crm_agent.agent.planner.creating import CreatingMixin
+from crm_agent.agent.planner.each import EachMixin
 from crm_agent.agent.planner.emailing import EmailingMixin
 from crm_agent.agent.planner.events import EventsMixin
 from crm_agent.agent.planner.handover import HandoverMixin
@@ -74,7 +75,15 @@ _VERB_START = re.compile(
 
 @dataclass
 class Interpreter(
-    CasualMixin, CreatingMixin, ChangingMixin, HandoverMixin, AskingMixin, EmailingMixin, TerseMixin, EventsMixin
+    CasualMixin,
+    CreatingMixin,
+    EachMixin,
+    ChangingMixin,
+    HandoverMixin,
+    AskingMixin,
+    EmailingMixin,
+    TerseMixin,
+    EventsMixin,
 ):
     """Interprets the clauses of one message against the CRM's schema and the conversation so far."""
 

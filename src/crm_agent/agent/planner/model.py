@@ -16,6 +16,8 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from sqlalchemy import select
 
+from crm_agent.agent.planner.common import EACH, EACH_LABEL
+from crm_agent.agent.planner.each import EACH_LIMIT
 from crm_agent.agent.planner.intents import EXAMPLES, SYM, Action, Interpreter
 from crm_agent.agent.planner.schema import Schema
 from crm_agent.agent.planner.text import split_clauses
@@ -96,7 +98,7 @@ class RulesPlanner:
                 )
             self.actions, self.unknown = interpreter.actions, interpreter.unknown
         for part in last.parts:
-            if isinstance(part, ToolReturnPart) and part.tool_call_id.startswith("a"):
+            if isinstance(part, ToolReturnPart) and part.tool_call_id[:1] == "a" and part.tool_call_id[1:].isdigit():
                 self.results[int(part.tool_call_id[1:])] = (part.outcome, part.content)
         calls = self._next_round()
         if calls:
@@ -121,6 +123,12 @@ class RulesPlanner:
                 continue
             if action.barrier and any(n not in self.results for n in range(index)):
                 continue
+            if action.each is not None:
+                if action.each not in self.results:
+                    continue
+                self.emitted.add(index)
+                calls += self._expand(index, action)
+                continue
             handles = {n: self._handle(n) for n in action.needs}
             missing = [n for n, h in handles.items() if h is None]
             self.emitted.add(index)
@@ -135,6 +143,32 @@ class RulesPlanner:
             args = _substitute(action.args, {f"{SYM}{n}": h for n, h in handles.items() if h})
             calls.append(ToolCallPart(action.tool, args, tool_call_id=f"a{index}"))
         return calls
+
+    def _expand(self, index: int, action: Action) -> list[ToolCallPart]:
+        """``action`` once per record its read found (at most ``EACH_LIMIT``; more are not planned)."""
+        outcome, content = self.results[action.each]  # type: ignore[index]
+        self.results[index] = ("expanded", "")
+        if outcome != "success" or not isinstance(content, dict):
+            return []
+        if content["total"] > EACH_LIMIT:
+            self.dropped.append(
+                f"Did not plan a {object_type(action.args['object_type_name']).singular} for each of the "
+                f"{content['total']} {self.actions[action.each].question}: that is more than {EACH_LIMIT}; narrow the "  # type: ignore[index]
+                "set down."
+            )
+            return []
+        return [
+            ToolCallPart(
+                action.tool,
+                _fill(
+                    _substitute(action.args, {EACH: str(record["id"])}),
+                    EACH_LABEL,
+                    str(record["label"] or f"record {record['id']}"),
+                ),
+                tool_call_id=f"a{index}x{n}",
+            )
+            for n, record in enumerate(content["results"])
+        ]
 
     def _answer(self) -> str:
         assert self.actions is not None
@@ -279,6 +313,17 @@ def _substitute(value: Any, handles: dict[str, str]) -> Any:
         return {k: _substitute(v, handles) for k, v in value.items()}
     if isinstance(value, list):
         return [_substitute(v, handles) for v in value]
+    return value
+
+
+def _fill(value: Any, placeholder: str, text: str) -> Any:
+    """``value`` with ``placeholder`` replaced by ``text`` inside every string."""
+    if isinstance(value, str):
+        return value.replace(placeholder, text)
+    if isinstance(value, dict):
+        return {k: _fill(v, placeholder, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, placeholder, text) for v in value]
     return value
 
 

@@ -231,6 +231,10 @@ class TerseMixin:
             and await self._set_terse(target, prop_to.group("prop"), prop_to.group("value"))
         ):
             return True
+        if verb in {"create", "add", "make", "log", "set"} and re.search(
+            r"(?i)\bfor\s+(?:each|every one|all of them)\b", rest
+        ):
+            return await self.question(f"list {target}") and await self.task(f"{verb} {rest}")
         candidate = f"{verb} {target} {rest}".strip()
         return await self._dispatch_change(candidate)
 
