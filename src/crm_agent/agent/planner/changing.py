@@ -1,5 +1,6 @@
 """Requests that change records: updates (one record, a group, or a filtered set), deal stage moves,
-status changes, associations and archives (owner hand-overs are in :mod:`handover`)."""
+task and contact status changes and archives (owner hand-overs are in :mod:`handover`, associations in
+:mod:`linking`, idiomatic updates such as "the deal slipped to January" in :mod:`idioms`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ _SET_WORDS = re.compile(
     r"(?i)\b(all|every|each|any|everything|everyone|everybody)\b|\b(contacts|deals|companies|leads|customers|tasks|notes|"
     r"accounts|opportunities|prospects)\b"
 )
-_TASK_WORDS = re.compile(r"(?i)\b(?:task|follow[- ]?up|call|meeting|reminder|to-?do)\b")
+
 _UPDATE_VERB = r"(?:update|change|set|edit|correct|fix|modify|make)"
 _TASK_DONE = {
     "done": "COMPLETED",
@@ -128,81 +129,6 @@ class ChangingMixin:
         target = found.group(1)
         type_hint = "tasks" if re.match(r"(?i)^(?:the\s+)?task\b", target) else None
         return await self.apply_to(target, None, archive=True, type_hint=type_hint)
-
-    async def link(self: Interpreter, text: str) -> bool:
-        """``link Liam to Dunder Mifflin``, ``Fatima works at Umbrella Health``, ``associate it with Richard``."""
-        match = re.match(
-            r"(?i)^(?:link|associate|connect|attach|tie|add)\s+(?P<a>.+?)\s+(?:to|with)\s+(?P<b>.+)$", text
-        )
-        if match and text.lower().startswith("add") and not self.schema.object_type_in(match.group("b")):
-            return False
-        works_on = re.match(
-            r"(?i)^(?P<a>.+?)\s+(?:should be|is|needs to be|belongs)\s+on\s+(?P<b>.+?\bdeal)(?:\s+too|"
-            r"\s+as well)?$",
-            text,
-        ) or re.match(
-            r"(?i)^(?:put|add|get|stick|loop|bring)\s+(?P<a>.+?)(?:\s+in)?\s+(?:on|in|into|onto)\s+(?P<b>.+?\bdeal)$",
-            text,
-        )
-        if works_on:
-            a_refs = self.refs(clean_name(works_on.group("a")), "contacts")
-            deal = clean_name(works_on.group("b"))
-            if a_refs:
-                for a in a_refs:
-                    self.add(
-                        Action(
-                            "associate_records",
-                            {
-                                "record": {"object_type": "contacts", "ref": a},
-                                "to": {"object_type": "deals", "ref": deal},
-                            },
-                        )
-                    )
-                return True
-        works = re.match(
-            r"(?i)^(?P<a>.+?)\s+(?:now\s+)?(?:works at|works for|is at|is with|joined)\s+"
-            r"(?P<b>.+?)(?:\s+now)?$",
-            text,
-        )
-        match = match or works
-        if not match:
-            return False
-        a_text = clean_name(re.sub(r"(?i)\s+(?:just|recently|finally|has|now)$", "", match.group("a")))
-        b_text = clean_name(match.group("b"))
-        if re.fullmatch(r"(?i)(?:the\s+|that\s+)?(?:company|account|deal)", match.group("b").strip()):
-            kind = "deals" if match.group("b").strip().lower().endswith("deal") else "companies"
-            b_text = self.last.get(kind, b_text)
-        a_type = self.schema.object_type_in(match.group("a"))
-        b_type = self.schema.object_type_in(match.group("b"))
-        if a_type not in _TYPES:
-            a_type = "deals" if a_text.lower() == "it" and "deals" in self.last else await self.guess_type(a_text)
-        if b_type not in _TYPES:
-            if b_text.lower() == "it":
-                b_type = next((t for t in ("companies", "deals") if t in self.last), "companies")
-            elif works or await self.lookup("companies", b_text) or fold(b_text) in self.people:
-                b_type = await self.guess_type(b_text) if fold(b_text) in self.people else "companies"
-            else:
-                b_type = await self.guess_type(b_text)
-        if a_type == b_type or (works and b_type != "companies"):
-            return False
-        if works and fold(b_text) not in self.people and not await self.lookup("companies", b_text):
-            return False
-        a_refs, b_refs = self.refs(a_text, a_type), self.refs(b_text, b_type)
-        if not a_refs or not b_refs:
-            return False
-        self.remember(b_type, b_refs[0])
-        self.remember(a_type, a_refs[-1])
-        for a in a_refs:
-            self.add(
-                Action(
-                    "associate_records",
-                    {
-                        "record": {"object_type": a_type, "ref": a},
-                        "to": {"object_type": b_type, "ref": b_refs[0], "primary": b_type == "companies"},
-                    },
-                )
-            )
-        return True
 
     async def stage_move(self: Interpreter, text: str) -> bool:
         """``mark the Acme deal as won``, ``move X to contract sent``, ``we lost the Pied Piper deal``."""
@@ -316,81 +242,6 @@ class ChangingMixin:
                 value = re.sub(r"(?i)^(?:is now|is|to|=|:|should be)\s+", "", " ".join(words[size:]).lstrip(":= "))
                 return (name, value) if value else None
         return None
-
-    async def _update_idioms(self: Interpreter, text: str) -> bool:
-        prefers = re.match(
-            r"(?i)^(?P<who>.+?)\s+(?:prefers|likes|wants)\s+(?:to be contacted (?:by|via)\s+)?(?P<value>.+)$", text
-        )
-        if prefers:
-            for name, defn in self.schema.properties.get("contacts", {}).items():
-                if (
-                    defn.custom
-                    and defn.type == "enumeration"
-                    and self.schema.option_in("contacts", name, prefers.group("value"))
-                ):
-                    return await self._update_items(prefers.group("who"), [(name, prefers.group("value"))], "contacts")
-        moved = re.match(
-            r"(?i)^(?P<who>.+?)\s+(?:moved|relocated|moves|is moving)\s+(?:their|its|the)?\s*(?:hq|"
-            r"headquarters|head office|office|offices)\s+to\s+(?P<city>.+)$",
-            text,
-        )
-        if moved:
-            return await self._update_items(moved.group("who"), [("city", moved.group("city"))], "companies")
-        slipped = re.match(
-            r"(?i)^(?P<who>.+?)\s+(?:is|was|got|has been|have been)?\s*(?:pushed|moved|slipped|delayed|"
-            r"postponed|pulled in|brought forward)\s+(?:out\s+)?(?:to|until|till)\s+(?P<value>.+)$",
-            text,
-        )
-        if slipped and find_date(slipped.group("value"), self.today):
-            return await self._update_items(slipped.group("who"), [("closedate", slipped.group("value"))], "deals")
-        amount = re.match(
-            r"(?i)^(?:bump|raise|increase|lower|reduce|drop|cut|up|adjust)\s+(?P<who>.+?)\s+(?:to|at)\s+"
-            r"(?P<value>.+)$",
-            text,
-        )
-        amount = amount or re.match(
-            r"(?i)^(?:set|change|update|make)\s+(?P<who>.+?\b(?:deal|opp|opportunity))\s+(?:to|at)\s+"
-            r"(?P<value>[$€£]?\d.*)$",
-            text,
-        )
-        if amount and find_amount(amount.group("value")):
-            return await self._update_items(amount.group("who"), [("amount", amount.group("value"))], "deals")
-        push = re.match(
-            r"(?i)^(?:push|move|delay|slip|pull in|bring forward|reschedule)\s+(?P<who>.+?)\s+(?:to|until|"
-            r"out to)\s+(?P<value>.+)$",
-            text,
-        )
-        if push and find_date(push.group("value"), self.today):
-            if _TASK_WORDS.search(push.group("who")):
-                return await self._update_items(push.group("who"), [("due date", push.group("value"))], "tasks")
-            return await self._update_items(push.group("who"), [("closedate", push.group("value"))], "deals")
-        closes = re.match(
-            r"(?i)^(?P<who>.+?)\s+(?:will close|closes|is closing|should close|is expected to close|"
-            r"will be closing|close date is)\s+(?:on\s+|by\s+)?(?P<value>.+)$",
-            text,
-        )
-        if closes and find_date(closes.group("value"), self.today):
-            return await self._update_items(closes.group("who"), [("closedate", closes.group("value"))], "deals")
-        worth = re.match(
-            r"(?i)^(?P<who>.+?)\s+is\s+(?:now\s+)?(?:worth\s+|valued at\s+)?(?P<value>[$€£]?\d[\d,.]*\s*"
-            r"(?:k|m|mm|million|thousand)?\b.*)$",
-            text,
-        )
-        if worth and find_amount(worth.group("value")) and await self.lookup("deals", clean_name(worth.group("who"))):
-            return await self._update_items(worth.group("who"), [("amount", worth.group("value"))], "deals")
-        grown = re.match(
-            r"(?i)^(?P<who>.+?)\s+(?:has grown to|now has|has|grew to|is up to|is down to)\s+(?:about\s+|~)?"
-            r"(?P<n>\d[\d,]*)\s+(?:employees|people|staff)(?:\s+now)?(?:\s*(?:,|\band\b)\s*(?P<more>.+))?$",
-            text,
-        )
-        if grown:
-            items = [("employees", grown.group("n"))]
-            more = [self._prop_value(p) for p in re.split(r"\s*(?:,(?!\d{3})|;|\band\b)\s*", grown.group("more") or "")]
-            if grown.group("more") and not all(more):
-                return False
-            items += [m for m in more if m]
-            return await self._update_items(grown.group("who"), items, "companies")
-        return False
 
     async def _update_items(
         self: Interpreter, who: str, items: list[tuple[str, str]], type_hint: str | None = None

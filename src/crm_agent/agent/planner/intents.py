@@ -24,7 +24,10 @@ from crm_agent.agent.planner.each import EachMixin
 from crm_agent.agent.planner.emailing import EmailingMixin
 from crm_agent.agent.planner.events import EventsMixin
 from crm_agent.agent.planner.handover import HandoverMixin
+from crm_agent.agent.planner.idioms import IdiomsMixin
+from crm_agent.agent.planner.linking import LinkingMixin
 from crm_agent.agent.planner.schema import Schema
+from crm_agent.agent.planner.tasks_notes import TasksNotesMixin
 from crm_agent.agent.planner.terse import TerseMixin
 from crm_agent.agent.planner.wording import expand
 from crm_agent.crm.schemas import OwnerRecord
@@ -77,8 +80,11 @@ _VERB_START = re.compile(
 class Interpreter(
     CasualMixin,
     CreatingMixin,
+    TasksNotesMixin,
     EachMixin,
     ChangingMixin,
+    LinkingMixin,
+    IdiomsMixin,
     HandoverMixin,
     AskingMixin,
     EmailingMixin,
