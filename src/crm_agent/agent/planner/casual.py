@@ -22,7 +22,10 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)^close\s+(?P<deal>.+?)\s+out(?:\s+as\s+(?P<s>won|lost))?$"), r"close \g<deal> as \g<s>"),
     (re.compile(r"(?i)^close\s+(?P<deal>.+?)\s+out$"), r"close \g<deal>"),
     (
-        re.compile(r"(?i)^(?:what's|whats|what is)\s+on\s+(?P<who>.+?)['’]s?\s+(?:plate|desk|to-?do list|list)$"),
+        re.compile(
+            r"(?i)^(?:what's|whats|what is|anything|is there anything|what else is)\s+on\s+(?P<who>.+?)['’]s?\s+"
+            r"(?:plate|desk|to-?do list|list)$"
+        ),
         r"list \g<who>'s open tasks",
     ),
     (
@@ -54,7 +57,9 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 _ASIDE = re.compile(
-    r"(?i)^(?:they|he|she|we|it|i)\b(?!.*\b(?:create|add|update|set|delete|remove|archive|assign|link|log|mark|move)\b)"
+    r"(?i)^(?:(?:they|he|she|we|it|i)\b(?!.*\b(?:create|add|update|set|delete|remove|archive|assign|link|log|mark|"
+    r"move|wants?|needs?|asked|asks|would|'d|like|requested|expects?|should|will|'ll|can|could|call|email|meeting|"
+    r"demo|follow|send|tomorrow|next|monday|tuesday|wednesday|thursday|friday)\b))"
     r"|^(?:no answer|no reply|no luck|voicemail)\b"
 )
 _LEAD_IN = re.compile(

@@ -63,9 +63,12 @@ class IdiomsMixin:
             text,
         )
         if push and find_date(push.group("value"), self.today):
-            if _TASK_WORDS.search(push.group("who")):
-                return await self._update_items(push.group("who"), [("due date", push.group("value"))], "tasks")
-            return await self._update_items(push.group("who"), [("closedate", push.group("value"))], "deals")
+            who = re.sub(
+                r"(?i)['’]s?\s+(?:close|closing|due)?\s*date$|\s+(?:close|closing|due)\s+date$", "", push.group("who")
+            )
+            if _TASK_WORDS.search(who):
+                return await self._update_items(who, [("due date", push.group("value"))], "tasks")
+            return await self._update_items(who, [("closedate", push.group("value"))], "deals")
         closes = re.match(
             r"(?i)^(?P<who>.+?)\s+(?:will close|closes|is closing|should close|is expected to close|"
             r"will be closing|close date is)\s+(?:on\s+|by\s+)?(?P<value>.+)$",

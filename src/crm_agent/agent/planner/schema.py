@@ -48,7 +48,7 @@ OBJECT_WORDS = {
 }
 STAGE_SYNONYMS = {
     "closedwon": ["won", "closed won", "closed-won", "win", "signed", "closed"],
-    "closedlost": ["lost", "closed lost", "closed-lost", "dead"],
+    "closedlost": ["lost", "closed lost", "closed-lost", "dead", "a loss", "loss"],
     "appointmentscheduled": ["appointment", "appointment scheduled", "meeting scheduled"],
     "qualifiedtobuy": ["qualified to buy", "qualified"],
     "presentationscheduled": ["presentation", "presentation scheduled", "demo scheduled", "demo"],

@@ -10,9 +10,16 @@ from crm_agent.agent.planner.common import SYM, Action
 from crm_agent.agent.planner.creating import _drop
 from crm_agent.agent.planner.each import EVERY
 from crm_agent.agent.planner.values import find_date
+from crm_agent.crm.values import fold
 
 if TYPE_CHECKING:
     from crm_agent.agent.planner.intents import Interpreter
+
+
+_WANTS = re.compile(
+    r"(?i)^(?P<who>[\w'’.-]+(?:\s+[\w'’.-]+){0,2}?)\s+(?:wants|asked for|needs|would like|'d like|requested)\s+(?:a|an|another)\s+"
+    r"(?P<kind>call|callback|call back|demo|meeting)\s+(?P<when>.+)$"
+)
 
 
 class TasksNotesMixin:
@@ -60,7 +67,19 @@ class TasksNotesMixin:
         return True
 
     async def task(self: Interpreter, text: str) -> bool:
-        """``add a task to call Bob next Tuesday``, ``remind me to email Ann on Friday``."""
+        """``add a task to call Bob next Tuesday``, ``remind me to email Ann on Friday``, ``he wants a call
+        next thursday`` (a task to call him)."""
+        wants = _WANTS.match(text)
+        if wants and find_date(wants.group("when"), self.today):
+            who = wants.group("who")
+            if re.fullmatch(r"(?i)he|she|they", who):
+                who = {"he": "him", "she": "her", "they": "them"}[who.lower()]
+                if not self.last_single("contacts"):
+                    return False
+            elif fold(who) not in self.people and not await self.lookup("contacts", who):
+                return False
+            verb = "call" if wants.group("kind").lower().startswith("call") else f"{wants.group('kind')} with"
+            text = f"add a task to {verb} {who} {wants.group('when')}"
         match = re.match(
             r"(?i)^(?:create|add|set|make|schedule|log|new)\s+(?:a\s+)?(?:new\s+)?(?:task|reminder|to-?do|"
             r"follow[- ]up(?: task)?)\s*(?:to|for|:|-)?\s*(?P<body>.+)$",
@@ -85,7 +104,7 @@ class TasksNotesMixin:
             return False
         body = match.group("body")
         props: dict[str, Any] = {"hs_task_status": "NOT_STARTED"}
-        for_owner = re.match(r"(?i)^(?:for\s+)?(?P<o>\w+(?:\s+\w+)?)\s+to\s+(?P<rest>.+)$", body)
+        for_owner = re.match(r"(?i)^(?:for\s+)?(?P<o>\w+(?:\s+\w+)?)(?:\s+to|\s*:|\s+-)\s+(?P<rest>.+)$", body)
         if for_owner and self.schema.is_owner_name(for_owner.group("o")):
             props["hubspot_owner_id"] = self.schema.owner_in(for_owner.group("o"))[0].email  # type: ignore[index]
             body = for_owner.group("rest")
@@ -118,6 +137,9 @@ class TasksNotesMixin:
         )
         props["hs_task_subject"] = body[0].upper() + body[1:]
         assoc = await self._task_target(body)
+        name = self.subject(assoc["ref"]) if assoc else ""
+        if name and not name.isdigit() and not name.startswith(SYM):
+            props["hs_task_subject"] = re.sub(r"(?i)\b(?:him|her|them)\b", name, props["hs_task_subject"], count=1)
         args: dict[str, Any] = {"object_type_name": "tasks", "properties": props}
         if assoc:
             args["associations"] = [assoc]
