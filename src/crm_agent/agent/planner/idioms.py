@@ -13,6 +13,7 @@ from crm_agent.agent.planner.values import find_amount, find_date
 if TYPE_CHECKING:
     from crm_agent.agent.planner.intents import Interpreter
 
+_HEADCOUNT = re.compile(r"(?i)\b(?:employees|people|staff|heads|headcount|ppl)\b")
 _TASK_WORDS = re.compile(r"(?i)\b(?:task|follow[- ]?up|call|meeting|reminder|to-?do)\b")
 
 
@@ -51,6 +52,11 @@ class IdiomsMixin:
             text,
         )
         amount = amount or re.match(
+            r"(?i)^(?:put|set|slap|stick)\s+(?:a|an|the)\s+(?P<value>[$€£]?\d[\d,.]*\s*(?:k|m|mm)?)\s+(?:value|amount|price|"
+            r"price tag)\s+on\s+(?P<who>.+)$",
+            text,
+        )
+        amount = amount or re.match(
             r"(?i)^(?:set|change|update|make)\s+(?P<who>.+?\b(?:deal|opp|opportunity))\s+(?:to|at)\s+"
             r"(?P<value>[$€£]?\d.*)$",
             text,
@@ -81,10 +87,15 @@ class IdiomsMixin:
             r"(?:k|m|mm|million|thousand)?\b.*)$",
             text,
         )
-        if worth and find_amount(worth.group("value")) and await self.lookup("deals", clean_name(worth.group("who"))):
+        if (
+            worth
+            and find_amount(worth.group("value"))
+            and not _HEADCOUNT.search(worth.group("value"))
+            and await self.lookup("deals", clean_name(worth.group("who")))
+        ):
             return await self._update_items(worth.group("who"), [("amount", worth.group("value"))], "deals")
         grown = re.match(
-            r"(?i)^(?P<who>.+?)\s+(?:has grown to|now has|has|grew to|is up to|is down to)\s+(?:about\s+|~)?"
+            r"(?i)^(?P<who>.+?)\s+(?:has grown to|now has|has|grew to|is up to|is down to|is now|is at|is)\s+(?:about\s+|~)?"
             r"(?P<n>\d[\d,]*)\s+(?:employees|people|staff)(?:\s+now)?(?:\s*(?:,|\band\b)\s*(?P<more>.+))?$",
             text,
         )

@@ -33,6 +33,8 @@ class LinkingMixin:
             r"(?i)^(?:put|add|get|stick|loop|bring)\s+(?P<a>.+?)(?:\s+in)?\s+(?:on|in|into|onto)\s+(?P<b>.+?\bdeal)$",
             text,
         )
+        if works_on and re.search(r"\d", works_on.group("a")):
+            return False
         if works_on:
             a_refs = self.refs(clean_name(works_on.group("a")), "contacts")
             deal = clean_name(works_on.group("b"))

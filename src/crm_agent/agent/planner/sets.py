@@ -16,6 +16,7 @@ from typing import Any
 from crm_agent.agent.planner.schema import Schema
 from crm_agent.agent.planner.stopwords import NOT_COMPANY, NOT_INDUSTRY, NOT_PLACE, STATE_WORDS
 from crm_agent.agent.planner.values import (
+    MONTHS,
     day_bounds,
     find_amount,
     find_date,
@@ -101,6 +102,13 @@ def _range_phrase(text: str, today: date) -> tuple[date, date, str] | None:
         if re.search(pattern, t):
             first, last = make()
             return first, last, words
+    named = re.search(r"\b(?:in|during|by end of)\s+(" + "|".join(MONTHS) + r")\b\.?(?:\s+(\d{4}))?", t)
+    if named:
+        month = MONTHS[named.group(1)]
+        year = int(named.group(2)) if named.group(2) else today.year + (month < today.month)
+        first = date(year, month, 1)
+        last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+        return first, last, f"in {first.strftime('%B %Y')}"
     return None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from crm_agent.agent.planner.casual import casual
 from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS
 from crm_agent.agent.planner.schema import LEAD_STATUS_SYNONYMS, STAGE_SYNONYMS
 from crm_agent.agent.planner.values import find_amount, find_date, find_email, find_phone
@@ -221,7 +222,7 @@ class TerseMixin:
         if not match or not match.group("rest"):
             return False
         target, verb, rest = match.group("target").strip(), match.group("verb").lower(), match.group("rest").strip()
-        rest = re.sub(r"(?i)^(?:them|it|those|these|all|all of them|each)\b\s*", "", rest)
+        rest = re.sub(r"(?i)^(?:them all|all of them|them|it|those|these|all|each)\b\s*", "", rest)
         prop_to = re.match(
             r"(?i)^(?:the\s+|its\s+|their\s+)?(?P<prop>[\w -]+?)\s+(?:out\s+)?(?:to|=|as)\s+(?P<value>.+)$", rest
         )
@@ -235,7 +236,7 @@ class TerseMixin:
             r"(?i)\bfor\s+(?:each|every one|all of them)\b", rest
         ):
             return await self.question(f"list {target}") and await self.task(f"{verb} {rest}")
-        candidate = f"{verb} {target} {rest}".strip()
+        candidate = casual(f"{verb} {target} {rest}".strip())
         return await self._dispatch_change(candidate)
 
     async def _dispatch_change(self: Interpreter, text: str) -> bool:
