@@ -56,6 +56,8 @@ class ChangingMixin:
         """Archive or update what ``target`` names: a filtered set, a group, or one or more records."""
         target = self._owner_pronoun(target.strip())
         low = target.lower().strip(" .")
+        if re.match(r"(?:set|update|change|make|mark|move)\s", low) or re.search(r"\s(?:to|as)$", low):
+            return False  # a request's words, not the records it names ("set all customers in chicago to")
         group_phrase = re.fullmatch(r"(?:the\s+)?" + GROUP_WORDS + r"(?:\s+(?:contacts|deals|companies|people))?", low)
         if group_phrase:
             group = self.group_refs(type_hint) or self.group_refs()
@@ -327,9 +329,13 @@ class ChangingMixin:
         if not match:
             return False
         status = match.group("status").strip()
+        lead_only = re.match(r"(?i)^(?:the\s+)?lead\s+status\s+(?:to\s+|of\s+)?", status)
+        status = status[lead_only.end() :] if lead_only else status
         if len(status.split()) > 4:
             return False
-        lifecycle = self.schema.option_in("contacts", "lifecyclestage", status)
+        if any(len(self.schema.options_in("contacts", p, status)) > 1 for p in ("lifecyclestage", "hs_lead_status")):
+            return False  # "all contacts at globex who are leads to MQL": two statuses, which one is meant?
+        lifecycle = None if lead_only else self.schema.option_in("contacts", "lifecyclestage", status)
         lead = self.schema.option_in("contacts", "hs_lead_status", status)
         if lead and lifecycle:
             lead_words = {w for v in LEAD_STATUS_SYNONYMS.values() for w in v}

@@ -112,10 +112,25 @@ def _range_phrase(text: str, today: date) -> tuple[date, date, str] | None:
     return None
 
 
+_STALE = (
+    r"(?:not|n't|never|no one has|nobody has|haven't been|hasn't been|without being)\s*(?:been\s+)?(?:contacted|"
+    r"reached|touched|spoken to|talked to|called|emailed)"
+)
+_EXCEPT = re.compile(
+    r"\b(?:without|except|excluding|other than|apart from|besides|but not|no|not|none|isn't|aren't|don't|doesn't|"
+    r"haven't|hasn't|never|unless)\b"
+)
+
+
 def parse_set(text: str, schema: Schema, today: date, default_type: str = "contacts") -> ParsedSet | None:
     """The record set ``text`` describes, or None when it names no object type and no criteria."""
     t = fold(text)
+    if _EXCEPT.search(re.sub(_STALE, " ", t)):
+        return None  # "contacts without an email", "everyone at hooli except gavin": not understood, not widened
     otype = schema.object_type_in(text) or default_type
+    place = re.search(r"\bin\s+(?:the\s+)?([a-z][\w'-]*(?:\s+[a-z][\w'-]*)?)\s*$", t)
+    if otype == "contacts" and place and _plain_words(place.group(1), schema, today):
+        return None  # "customers in chicago": contacts have no place filter here; not widened to all customers
     found = ParsedSet(object_type=otype)
     words: list[str] = []
     criteria = 0
