@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from pydantic_ai import Agent, UnexpectedModelBehavior, UsageLimitExceeded
 from pydantic_ai.exceptions import AgentRunError, UserError
 from pydantic_ai.messages import ModelMessagesTypeAdapter
@@ -36,7 +37,13 @@ from crm_agent.crm.directory import reference_snapshot
 from crm_agent.crm.service import LocalCrm
 from crm_agent.errors import FieldError, NotFound, ValidationFailed
 
+log = structlog.get_logger("crm_agent.agent")
+
 MAX_MESSAGE_CHARS = 20_000
+PLANNER_ERROR = (
+    "The offline planner failed on this request ({error}), so nothing was run. The error is in the log; "
+    "please report it, and try a simpler wording meanwhile."
+)
 MODES = ("auto", "review", "dry-run")
 StepListener = Callable[[StepView], Awaitable[None]]
 LLM_FAILURES = (AgentRunError, UserError, TimeoutError, ConnectionError)
@@ -161,7 +168,12 @@ class AgentRunner:
 
     async def _run_rules(self, text: str, deps: AgentDeps, context: dict[str, Any]) -> str:
         planner = await RulesPlanner.create(self.crm, self.settings, context)
-        result = await self._agent(planner.model()).run(text, deps=deps)
+        try:
+            result = await self._agent(planner.model()).run(text, deps=deps)
+        except Exception as exc:  # a defect in the planner must not lose the request nor run half a plan
+            log.exception("rules_planner_failed", request=text[:500])
+            deps.plan, deps.questions, deps.pending = Plan(), [], None
+            return PLANNER_ERROR.format(error=type(exc).__name__)
         return "" if result.output == PLAN_ONLY else str(result.output)
 
     @staticmethod
