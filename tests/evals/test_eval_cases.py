@@ -39,6 +39,7 @@ CATEGORIES = {
     "bad_input",
     "wordings",
     "wordings2",
+    "wordings3",
 }
 
 

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from crm_agent.agent.planner.common import SYM, Action
+from crm_agent.agent.planner.set_words import unused_words
 from crm_agent.agent.planner.sets import StoredSet, parse_set
 from crm_agent.crm.values import fold
 
@@ -152,9 +153,10 @@ class AskingMixin:
         if parsed is None or (
             fresh
             and not (summing or counting or listing)
-            and not parsed.filters
-            and not parsed.associated_with
-            and not parsed.alternatives
+            and (
+                not (parsed.filters or parsed.associated_with or parsed.alternatives)
+                or unused_words(set_text, parsed, self.schema)
+            )
         ):
             return False
         self.last_set = parsed

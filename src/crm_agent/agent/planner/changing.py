@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS, SYM, Action, clean_name
+from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS, SYM, Action, clean_name, ends_clean, unquote
 from crm_agent.agent.planner.schema import LEAD_STATUS_SYNONYMS, STAGE_SYNONYMS
+from crm_agent.agent.planner.set_words import unused_words
 from crm_agent.agent.planner.sets import parse_set
 from crm_agent.agent.planner.values import find_amount, find_date, find_email, find_phone
 from crm_agent.crm.values import fold
@@ -88,6 +89,8 @@ class ChangingMixin:
                 return False
             if parsed.company_typed and not await self.lookup("companies", parsed.associated_with["ref"]):
                 return False
+            if unused_words(target, parsed, self.schema):
+                return False  # a word no filter used would widen the set: not understood, nothing written
             args: dict[str, Any] = {"records": parsed.to_arg(), "description": parsed.describe()}
             if archive:
                 self.add(Action("archive_records", args, subject=parsed.describe()))
@@ -315,7 +318,9 @@ class ChangingMixin:
             return day[0].isoformat() if day else raw
         if defn is not None and defn.type == "enumeration":
             return self.schema.option_in(type_name, prop, raw) or raw
-        return raw
+        if not ends_clean(raw):
+            return None  # "city to Palo Alto and they're ~85 people": the value would swallow the next request
+        return unquote(raw)
 
     async def status_change(self: Interpreter, text: str) -> bool:
         """``Quinn has moved to qualified``, ``mark him as unqualified``, ``Ana is now a customer``."""

@@ -53,6 +53,27 @@ def strings_in(value: Any) -> list[str]:
     return []
 
 
+# Where a typed value ends and the next clause begins: "Palo Alto and they're ~85 people", "Dallas, but ...".
+CLAUSE_BOUNDARY = re.compile(
+    r"(?i);\s|\s[-–—]\s|,\s*(?=(?-i:[a-z]))|\s+but\s|\s+(?:and|&)\s+(?=(?:they|they're|he|he's|she|she's|it|it's|we|"
+    r"we're|i|i'm|you|their|his|her|its|our|my|also|then|set|update|change|make|move|mark|add|create|log|"
+    r"bump|push|the\s+\w+\s+(?:is|are|was|has)|\S*\d)\b)|\s+(?:and|&)\s+~"
+)
+QUOTED = re.compile(r"(?:(?<=[\s:(])|^)[\"“‘'](?P<q>[^\"“”‘’']*[^\"“”‘’'\s])[\"”’'](?=[\s,.;:)!?]|$)")
+
+
+def ends_clean(value: str) -> bool:
+    """Whether a typed free-text value holds no clause boundary (a value never swallows the next request)."""
+    return not CLAUSE_BOUNDARY.search(value)
+
+
+def unquote(text: str) -> str:
+    """``'Müller plant 2'`` -> ``Müller plant 2``: quotes around a name are delimiters, not part of it."""
+    text = text.strip()
+    match = QUOTED.fullmatch(text)
+    return match.group("q") if match else text.strip('"“”')
+
+
 def clean_name(text: str) -> str:
     """A record name as typed, without articles and type words ("the Acme deal" -> "Acme")."""
     name = re.sub(r"(?i)^(?:the|our|my|a|an)\s+", "", text.strip(" ,.'\"“”"))

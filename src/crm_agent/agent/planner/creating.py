@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS, SYM, Action
+from crm_agent.agent.planner.common import GROUP_WORDS, QUOTED, SINGLE_WORDS, SYM, Action, unquote
 from crm_agent.agent.planner.text import Person, name_case, parse_person, split_list
 from crm_agent.agent.planner.values import find_amount, find_date, find_email, find_phone
 from crm_agent.crm.values import fold
@@ -225,7 +225,7 @@ class CreatingMixin:
             name = domain.group(1).split(".")[-2].capitalize()
         if not name or len(name.split()) > 5:
             return False
-        props["name"] = name_case(name)
+        props["name"] = name_case(unquote(name))
         index = self.add(
             Action("create_record", {"object_type_name": "companies", "properties": props}, subject=props["name"])
         )
@@ -261,6 +261,10 @@ class CreatingMixin:
         """A deal, or one per person of a group: name, amount, close date, stage, owner, and whom it is for."""
         props: dict[str, Any] = {}
         work = body
+        quoted = QUOTED.search(work)
+        if quoted:
+            props["dealname"] = quoted.group("q")
+            work = _drop(work, quoted.span())
         amount = find_amount(work)
         if amount:
             props["amount"] = str(amount[0])
@@ -287,7 +291,7 @@ class CreatingMixin:
             props["hubspot_owner_id"] = self.schema.owner_in(owner.group("o"))[0].email  # type: ignore[index]
             work = _drop(work, owner.span())
         named = re.search(r"(?i)\b(?:called|named|titled)\s+[\"']?(?P<n>[^\"',]+)[\"']?", work)
-        if named:
+        if named and "dealname" not in props:
             props["dealname"] = named.group("n").strip()
             work = _drop(work, named.span())
         target_text = None

@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from crm_agent.agent.planner.common import EACH, EACH_LABEL, Action
+from crm_agent.agent.planner.set_words import unused_words
 from crm_agent.agent.planner.sets import parse_set
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ class EachMixin:
             return False
         if parsed.company_typed and not await self.lookup("companies", parsed.associated_with["ref"]):
             return False
+        if unused_words(set_text, parsed, self.schema):
+            return False  # a word no filter used would widen the set: not understood, nothing written
         read = self.add(
             Action(
                 "search_records",

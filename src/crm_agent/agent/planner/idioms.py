@@ -95,7 +95,8 @@ class IdiomsMixin:
         ):
             return await self._update_items(worth.group("who"), [("amount", worth.group("value"))], "deals")
         grown = re.match(
-            r"(?i)^(?P<who>.+?)\s+(?:has grown to|now has|has|grew to|is up to|is down to|is now|is at|is)\s+(?:about\s+|~)?"
+            r"(?i)^(?P<who>.+?)\s+(?:has grown to|now has|has|grew to|is up to|is down to|is now|is at|is|are now|are up to|"
+            r"are at|are|have)\s+(?:about\s+|around\s+|roughly\s+|~\s*)?"
             r"(?P<n>\d[\d,]*)\s+(?:employees|people|staff)(?:\s+now)?(?:\s*(?:,|\band\b)\s*(?P<more>.+))?$",
             text,
         )
@@ -105,5 +106,8 @@ class IdiomsMixin:
             if grown.group("more") and not all(more):
                 return False
             items += [m for m in more if m]
-            return await self._update_items(grown.group("who"), items, "companies")
+            who = grown.group("who")
+            if re.fullmatch(r"(?i)they|it|we", who) and self.last.get("companies"):
+                who = self.last["companies"]
+            return await self._update_items(who, items, "companies")
         return False

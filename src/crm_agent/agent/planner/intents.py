@@ -39,7 +39,10 @@ _FILLER = re.compile(
     r"would you|would u|i need you to|i want you to|go ahead and|let's|lets|quick one|quickly)\b[\s,:]*)+",
     re.IGNORECASE,
 )
-_TRAILER = re.compile(r"[\s,]*(?:\b(?:please|pls|thanks|thank you|now|asap|too|as well)\b[\s,.!]*)+$", re.IGNORECASE)
+_TRAILER = re.compile(
+    r"[\s,]*(?:\b(?:please|pls|thanks|thank you|now|asap|too|as well|these days|nowadays|at the moment)\b[\s,.!]*)+$",
+    re.IGNORECASE,
+)
 _NOTE = re.compile(r"(?i)^(?:(?:add|log|create|make|leave|write|put|attach|save|a|new|quick)\s+)*note\b")
 _DASHED = re.compile(
     r"^(?P<a>.+?)\s+[-–—]+\s+(?P<b>(?:create|add|make|update|change|set|mark|move|delete|remove|archive|assign|"

@@ -419,6 +419,7 @@ def _company(text: str, otype: str, found: ParsedSet, words: list[str], schema: 
         if match
         else re.search(r"(?i)\b(?:at|from|working at|who work at)\s+(?:the\s+)?([\w&.'-]+(?:\s+[\w&.'-]+){0,3})", text)
     )
+    is_typed = False
     if typed:
         kept = []
         for word in typed.group(1).split():
@@ -426,17 +427,18 @@ def _company(text: str, otype: str, found: ParsedSet, words: list[str], schema: 
                 break
             kept.append(word)
         if kept and not _range_phrase(" ".join(kept), today) and not find_date(" ".join(kept), today):
-            found.company_typed = True
+            is_typed = True
             match = typed
             name = " ".join(kept)
-    if not match and not found.company_typed:
+    if not match and not is_typed:
         name = _company_before_type(text, schema) or ""
-        found.company_typed = bool(name)
-    if not match and not found.company_typed:
+        is_typed = bool(name)
+    if not match and not is_typed:
         return 0
-    name = re.sub(r"['’]s$", "", name if found.company_typed else match.group(1))
+    name = re.sub(r"['’]s$", "", name if is_typed else match.group(1))
     if schema.is_owner_name(name) or schema.stage_in(name) or re.fullmatch(r"(?i)(all|every|each|my|our)", name):
         return 0
+    found.company_typed = is_typed
     found.associated_with = {"object_type": "companies", "ref": name}
     words.append(f"at {name}")
     return 1

@@ -114,7 +114,7 @@ class TasksNotesMixin:
         if hit:
             props["hs_timestamp"] = hit[0].isoformat()
             body = _drop(body, (hit[1][0] + offset, hit[1][1] + offset))
-            body = re.sub(r"(?i)\s+\b(due|by|on|for|before|at)\s*$", "", body.strip())
+            body = re.sub(r"(?i)(?:^|\s+)\b(due|by|on|for|before|at)\s*$", "", body.strip())
         priority = re.search(
             r"(?i)\b(high|low|medium)\s+priority\b|\bpriority\s+(high|low|medium)\b|\b(urgent)\b", body
         )

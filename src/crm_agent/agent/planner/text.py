@@ -21,7 +21,7 @@ VERBS = (
 )
 _SPLIT = re.compile(
     r"\s*(?:\n+|;|(?<=[a-z0-9)\]])[.!?]+(?:\s+|$)|,?\s+(?:and\s+)?then\s+|,\s*and\s+also\s+|,\s+also\s+|"
-    r",\s*plus\s+|\s+and\s+also\s+|\s+also\s+(?=(?:" + VERBS + r")\b))\s*",
+    r",\s*plus\s+|,\s*but\s+|\s+and\s+also\s+|\s+also\s+(?=(?:" + VERBS + r")\b))\s*",
     re.IGNORECASE,
 )
 _SUBJECT_CLAUSE = re.compile(
@@ -29,7 +29,9 @@ _SUBJECT_CLAUSE = re.compile(
     r"just|finally|wants|said|signed|accepted|declined)\b)"
 )
 _AND_VERB = re.compile(
-    r"(?:,\s*(?:and\s+)?|\s+and\s+|\s+\+\s+)(?!(?-i:[A-Z][a-z]+\s+[A-Z][\w'’-]+\s+\S+@))(?=(?:(?:a|an|another)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note)\b|create|add|make|update|change|set|edit|mark|move|delete|"
+    r"(?:,\s*(?:and\s+|but\s+)?|\s+and\s+|\s+but\s+|\s+\+\s+)(?!(?-i:[A-Z][a-z]+\s+[A-Z][\w'’-]+\s+\S+@))(?=(?:"
+    r"(?:they|he|she|it|we)(?:['’](?:re|s))?\s+(?:are|is|were|was|have|has|had|now|just|want|wants|need|needs|moved|"
+    r"signed|agreed|went|said|asked|became|got|prefer|prefers|should|will|can|must|about|around|roughly|'?re|~|\d)|(?:a|an|another)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note)\b|create|add|make|update|change|set|edit|mark|move|delete|"
     r"remove|archive|get rid of|trash|find|show|list|log|assign|reassign|link|associate|schedule|remind|"
     r"send|email(?!\s+\S*@)|give|tell|notify|let me know|tick|check off|cross off|how many|what|who|count|"
     r"push|bump|raise|lower|slip|hand|pass|transfer|put|switch|attach|connect|tie)\b)",
