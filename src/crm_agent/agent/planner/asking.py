@@ -48,6 +48,7 @@ class AskingMixin:
                 r"\s+(?P<prop>[\w -]+)$",
                 None,
             ),
+            (r"(?i)^(?:what(?:'s| is)|whats)\s+(?P<who>.+?)s\s+(?P<prop>[\w -]+)$", None),
             (r"(?i)^(?:what(?:'s| is)|whats)\s+the\s+(?P<prop>[\w -]+?)\s+(?:of|for)\s+(?P<who>.+)$", None),
             (r"(?i)^who\s+(?:owns|is the owner of|handles|is responsible for|manages)\s+(?P<who>.+)$", "owner"),
             (r"(?i)^(?:what|which)\s+stage\s+is\s+(?P<who>.+?)\s+(?:in|at)$", "stage"),
@@ -87,6 +88,13 @@ class AskingMixin:
             t,
         )
         if notes and await self._notes_question(notes.group("a") or notes.groupdict().get("b")):
+            return True
+        card = re.match(
+            r"(?i)^(?:pull up|show(?: me)?|get|look ?up|open|find|give me)\s+(?P<who>.+?)['’]s?\s+(?:contact\s+)?"
+            r"(?:info|information|details|record|profile|card|contact)$",
+            t,
+        )
+        if card and await self._record_question(card.group("who")):
             return True
         if await self._set_question(t):
             return True

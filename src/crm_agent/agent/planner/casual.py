@@ -19,6 +19,10 @@ _PRIORITY = r"(?P<p>high|low|medium|top|urgent)[- ]priority"
 _REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)^(?P<who>[\w .'’-]+?)['’]s\s+(?:now\s+)?(?=(?:an?|now)\s)"), r"\g<who> is "),
     (re.compile(r"(?i)^(?P<who>they|we|you)['’]re\b"), r"\g<who> are"),
+    (
+        re.compile(r"(?i)^(?:what(?:'s| is)|whats|anything|is anything|which tasks are)\s+(?:still\s+)?overdue\??$"),
+        "list overdue tasks",
+    ),
     (re.compile(r"(?i)^close\s+out\s+(?:as\s+)?(?P<s>won|lost)\s+(?P<deal>.+)$"), r"mark \g<deal> as \g<s>"),
     (re.compile(r"(?i)^close\s+(?P<deal>.+?)\s+out(?:\s+as\s+(?P<s>won|lost))?$"), r"close \g<deal> as \g<s>"),
     (re.compile(r"(?i)^close\s+(?P<deal>.+?)\s+out$"), r"close \g<deal>"),

@@ -354,6 +354,16 @@ class ChangingMixin:
             match.group("who"),
         )
         type_hint = None if _SET_WORDS.search(who) else "contacts"
+        name = clean_name(who)
+        if (
+            type_hint
+            and lifecycle
+            and not lead
+            and not re.fullmatch(SINGLE_WORDS, name.lower())
+            and not await self.lookup("contacts", name)
+            and await self.lookup("companies", name)
+        ):
+            type_hint = "companies"  # "Müller Maschinenbau is an opportunity now": a company's lifecycle stage
         return await self.apply_to(who, props, type_hint=type_hint)
 
 
