@@ -67,12 +67,18 @@ _ASIDE = re.compile(
     r"demo|follow|send|tomorrow|next|monday|tuesday|wednesday|thursday|friday)\b))"
     r"|^(?:no answer|no reply|no luck|voicemail)\b"
 )
+_OUTCOME = re.compile(
+    r"(?i)^(?:called|rang|emailed|tried|left (?:a )?(?:voicemail|message)|no answer|no reply|went to voicemail)\b"
+)
 _LEAD_IN = re.compile(
     r"(?i)^(?P<who>[\w'’.-]+(?:\s+[\w'’.-]+){0,3}?)\s+(?:just\s+|finally\s+|recently\s+)?"
-    r"(?:is|isn't|is not|was|got|has|had|left|joined|moved|wants|said|called|emailed|'s|’s)\b"
+    r"(?:is|isn't|is not|was|got|has|had|left|joined|moved|wants|said|called|emailed|slipping|slipped|slips|stalled|"
+    r"'s|’s)\b"
 )
 _PROPERTY_FIRST = re.compile(
     r"(?i)^(?:and\s+)?(?:the\s+|new\s+)?(?P<prop>[a-z][\w -]*?)\s+(?:is now|is|now|->|:|=)\s+(?P<value>.+)$"
+    r"|^(?:set|change|update|put)\s+(?:the\s+|his\s+|her\s+|its\s+|their\s+)?(?P<prop2>[a-z][\w -]*?)\s+(?:to|=|as)\s+"
+    r"(?P<value2>.+)$"
 )
 
 
@@ -103,8 +109,32 @@ class CasualMixin:
             return True
         del self.actions[before:]
         if not await self.lead_in(head):
-            return False
+            owner = self.schema.owner_in(head)
+            if not (owner and re.match(r"(?i)^\W*" + re.escape(head[owner[1][0] : owner[1][1]]), head)):
+                return False
+            self.last_owner = owner[0]  # "raj is out on leave, give his open deals to tom"
         if await self.subjectless(tail) or await self._dispatch(tail):
+            return True
+        del self.actions[before:]
+        return False
+
+    async def colon_lead(self: Interpreter, text: str) -> bool:
+        """``anja schroder: set lead status to attempted, called twice``: a record named before a colon, then
+        a change of that record (and maybe an aside)."""
+        match = re.match(r"(?i)^(?P<who>[^:,]{2,40}):\s*(?P<rest>(?:set|change|update|put)\s.+)$", text)
+        if not match:
+            return False
+        who = match.group("who").strip()
+        for type_name in ("contacts", "deals", "companies"):
+            if await self.lookup(type_name, who):
+                self.remember(type_name, who)
+                break
+        else:
+            return False
+        rest = match.group("rest")
+        parts = re.split(r"\s*,(?!\d{3}\b)\s*", rest, maxsplit=1)
+        before = len(self.actions)
+        if await self.subjectless(parts[0]) and (len(parts) == 1 or _ASIDE.match(parts[1]) or _OUTCOME.match(parts[1])):
             return True
         del self.actions[before:]
         return False
@@ -128,9 +158,10 @@ class CasualMixin:
         match = _PROPERTY_FIRST.match(text)
         if not match:
             return False
-        prop = match.group("prop").strip()
+        prop = (match.group("prop") or match.group("prop2")).strip()
+        value = match.group("value") or match.group("value2")
         for type_name in reversed(list(self.last)):
             if self.schema.property_named(type_name, prop):
                 pronoun = "her" if type_name == "contacts" else "its"
-                return await self._update_items(pronoun, [(prop, match.group("value"))], type_name)
+                return await self._update_items(pronoun, [(prop, value)], type_name)
         return False

@@ -216,7 +216,7 @@ class ChangingMixin:
         verb = _UPDATE_VERB
         prop_value = [
             rf"(?i)^{verb}\s+(?P<who>his|her|their|its)\s+(?P<prop>[\w -]+?)\s+(?:to|=|:|as)\s+(?P<value>.+)$",
-            rf"(?i)^{verb}\s+(?:the\s+)?(?P<prop>[\w -]+?)\s+to\s+(?P<value>.+?)\s+(?:for|on|of)\s+(?P<who>.+)$",
+            rf"(?i)^{verb}\s+(?:the\s+)?(?P<prop>[\w -]+?)\s+(?:to|=)\s*(?P<value>.+?)\s+(?:for|on|of)\s+(?P<who>.+)$",
             rf"(?i)^{verb}\s+(?:the\s+)?(?P<prop>[\w -]+?)\s+(?:of|for|on)\s+(?P<who>.+?)\s+(?:to|=|as)\s+(?P<value>.+)$",
             rf"(?i)^{verb}\s+(?P<who>.+?)['’]s?\s+(?P<prop>[\w -]+?)\s+(?:to|=|:|as)\s+(?P<value>.+)$",
             r"(?i)^(?P<who>[\w .'’-]+?)['’]s?\s+(?:new\s+)?(?P<prop>[\w -]+?)\s+(?:is now|is|should be|changed to|now is)"

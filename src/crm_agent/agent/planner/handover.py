@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 _FROM_NOW = (
     r"(?i)\s+(?:now|from now on|going forward|for now|instead|starting (?:today|now|monday)|"
-    r"effective (?:today|immediately))$"
+    r"effective (?:today|immediately)|(?:till|until|while)\s+(?:he|she|they)(?:['’]s|['’]re| is| are)\s+(?:back|away|out|"
+    r"on leave)|for (?:the|a) (?:week|month|while))$"
 )
 _WHOLE_BOOK = (
     r"(?i)['’]s\b|\b(?:all|of|accounts?|records?|book|portfolio|everything|stuff|whole|entire|her|his|their|the|"

@@ -236,6 +236,8 @@ class Interpreter(
             return
         if _CONFIRM.match(text) and self.actions and not self.actions[-1].read:
             return
+        if await self.colon_lead(text):
+            return
         if has_aside(text) and await self.story(text):
             return
         if await self._dispatch(text):

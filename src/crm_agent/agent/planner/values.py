@@ -103,6 +103,7 @@ def parse_date(text: str, today: date) -> date | None:
     """The date a phrase names, relative to ``today``; None when it names none."""
     t = text.lower().strip()
     t = re.sub(r"\b(on|by|due|before|until|the)\b", " ", t)
+    t = re.sub(r"\b(\d+)\s*(?:wks?|w)\b", r"\1 weeks", re.sub(r"\b(\d+)\s*(?:mos?|mths?)\b", r"\1 months", t))
     t = re.sub(r"\s+", " ", t).strip()
     if not t:
         return None
