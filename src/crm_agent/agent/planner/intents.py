@@ -221,6 +221,7 @@ class Interpreter(
         text = clause.strip()
         if not _NOTE.match(text):
             text = expand(text)
+        text = re.sub(r"(?i)\s*\((?:she|he|they|it|we|i)\b[^()@\d]*\)\s*$", "", text)  # "(she's their new lead)"
         text = casual(_TRAILER.sub("", _FILLER.sub("", text)).strip(" .!"))
         if not text:
             return

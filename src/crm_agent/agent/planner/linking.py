@@ -13,6 +13,20 @@ if TYPE_CHECKING:
     from crm_agent.agent.planner.intents import Interpreter
 
 _TYPES = {"contacts", "companies", "deals", "tasks", "notes"}
+_LINK_VERB = r"(?:link|associate|connect|attach|tie)"
+
+
+def _casual_link(text: str) -> str:
+    """``hook him up to X``, ``X should also be linked to Y``, ``link to Y`` (the record just named) -> ``link A to B``."""
+    text = re.sub(r"(?i)\s+(?:too|as well|also)$", "", text.strip())
+    text = re.sub(r"(?i)^hook\s+(?P<a>.+?)\s+up\s+(?:to|with)\s+", r"link \g<a> to ", text)
+    text = re.sub(
+        r"(?i)^(?P<a>.+?)\s+(?:should|needs to|has to|must)\s+(?:also\s+)?be\s+(?:linked|associated|connected|attached|"
+        r"tied)\s+(?:to|with)\s+",
+        r"link \g<a> to ",
+        text,
+    )
+    return re.sub(rf"(?i)^(?P<v>{_LINK_VERB})\s+(?:it\s+|this\s+)?(?=(?:to|with)\s)", r"\g<v> it ", text)
 
 
 class LinkingMixin:
@@ -20,6 +34,7 @@ class LinkingMixin:
 
     async def link(self: Interpreter, text: str) -> bool:
         """``link Liam to Dunder Mifflin``, ``Fatima works at Umbrella Health``, ``associate it with Richard``."""
+        text = _casual_link(text)
         match = re.match(
             r"(?i)^(?:link|associate|connect|attach|tie|add)\s+(?P<a>.+?)\s+(?:to|with)\s+(?P<b>.+)$", text
         )
