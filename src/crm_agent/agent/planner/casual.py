@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from crm_agent.agent.planner.common import TASK_WORDS
+
 if TYPE_CHECKING:
     from crm_agent.agent.planner.intents import Interpreter
 
@@ -108,7 +110,7 @@ class CasualMixin:
         if await self._dispatch(head) and (_ASIDE.match(tail) or await self._dispatch(tail)):
             return True
         del self.actions[before:]
-        if not await self.lead_in(head):
+        if not (await self.lead_in(head) or await self.task_lead_in(head)):
             owner = self.schema.owner_in(head)
             if not (owner and re.match(r"(?i)^\W*" + re.escape(head[owner[1][0] : owner[1][1]]), head)):
                 return False
@@ -138,6 +140,25 @@ class CasualMixin:
             return True
         del self.actions[before:]
         return False
+
+    async def task_lead_in(self: Interpreter, text: str) -> bool:
+        """``finished the follow up with jürgen``, ``the SOC 2 call with hannah isn't happening today``: a task
+        named before the request about it ("mark it done", "push it to monday")."""
+        if not re.search(rf"(?i)\b{TASK_WORDS}\b", text):
+            return False
+        name = re.sub(r"(?i)^(?:i\s+|we\s+)?(?:just\s+)?(?:finished|did|completed|had|made|done with)\s+", "", text)
+        name = re.sub(
+            r"(?i)\s+(?:is|isn't|is not|won't|will not|can't|got|has been|was)\s+(?:be\s+)?(?:happening|going ahead|"
+            r"cancel+ed|off|done|moved|postponed)\b.*$",
+            "",
+            name,
+        )
+        name = re.sub(r"(?i)^(?:the|my|our)\s+|\s+(?:task|to-?do)$", "", name.strip())
+        name = re.sub(r"(?i)\s+(?:with|about|on|re|regarding|for|to)\b(?=\s)", "", name)
+        if not name or not await self.lookup("tasks", name):
+            return False
+        self.remember("tasks", name)
+        return True
 
     async def lead_in(self: Interpreter, text: str) -> bool:
         """A statement that names its subject first ("noah isn't a real prospect"): remember whom it means."""

@@ -7,7 +7,16 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS, SYM, Action, clean_name, ends_clean, unquote
+from crm_agent.agent.planner.common import (
+    GROUP_WORDS,
+    SINGLE_WORDS,
+    SYM,
+    TASK_WORDS,
+    Action,
+    clean_name,
+    ends_clean,
+    unquote,
+)
 from crm_agent.agent.planner.schema import LEAD_STATUS_SYNONYMS, STAGE_SYNONYMS
 from crm_agent.agent.planner.set_words import unused_words
 from crm_agent.agent.planner.sets import parse_set
@@ -99,6 +108,10 @@ class ChangingMixin:
             self.group = None
             return True
         name = clean_name(target)
+        if type_name == "tasks" and not re.fullmatch(SINGLE_WORDS, name.lower()):
+            name = re.sub(
+                r"(?i)\s+(?:with|about|on|re|regarding|for|to)\b(?=\s)", "", name
+            )  # not always in the subject
         if type_name not in _TYPES:
             type_name = await self.guess_type(name)
         refs = self.refs(name, type_name)
@@ -181,9 +194,16 @@ class ChangingMixin:
         """``mark the task "Send contract" as done``, ``complete the task X``."""
         match = re.match(
             r"(?i)^(?:mark|set|move)\s+(?:the\s+)?task\s+(?P<task>.+?)\s+(?:as|to)\s+(?P<status>[\w ]+)$", text
+        ) or re.match(
+            rf"(?i)^(?:mark|set)\s+(?:the\s+)?(?P<task>.*?\b{TASK_WORDS}\b.*?|it|that|this)\s+(?:as\s+|to\s+)?"
+            r"(?P<status>done|complete|completed|finished)$",
+            text,
         )
         done = (
             re.match(r"(?i)^(?:complete|finish|close)\s+(?:the\s+)?task\s+(?P<task>.+)$", text)
+            or re.match(
+                rf"(?i)^(?:complete|finish|close(?:\s+out)?|wrap up)\s+(?:the\s+)?(?P<task>.+?\s+{TASK_WORDS})$", text
+            )
             or re.match(
                 r"(?i)^(?:the\s+)?(?P<task>.+?\b(?:call|task|email|follow[- ]?up|meeting|to-?do)\b.*?)\s+(?:is|was)\s+(?:done|"
                 r"complete|completed|finished)$",

@@ -13,6 +13,7 @@ GROUP_WORDS = (
     r"(?:all (?:three|four|five|two|six|of them|of those|these|those)|both(?: of them)?|each of them|"
     r"them all|all|those|these|them|they|their|everyone|the (?:three|two|four) of them)"
 )
+TASK_WORDS = r"(?:task|call|follow[- ]?up|meeting|reminder|to-?do|check-?in)"
 SINGLE_WORDS = r"(?:him|her|he|she|his|hers|its|it|this (?:contact|person|one)|that (?:contact|person|one))"
 EXAMPLES = (
     '"Create a contact for Ann Lee (ann@acme.com)", "Update Ann\'s phone to 555-010-2000", '

@@ -72,7 +72,7 @@ class IdiomsMixin:
             who = re.sub(
                 r"(?i)['’]s?\s+(?:close|closing|due)?\s*date$|\s+(?:close|closing|due)\s+date$", "", push.group("who")
             )
-            if _TASK_WORDS.search(who):
+            if _TASK_WORDS.search(who) or (re.fullmatch(r"(?i)it|that|this", who) and self.thing_type() == "tasks"):
                 return await self._update_items(who, [("due date", push.group("value"))], "tasks")
             return await self._update_items(who, [("closedate", push.group("value"))], "deals")
         closes = re.match(

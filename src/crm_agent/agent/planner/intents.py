@@ -253,7 +253,9 @@ class Interpreter(
             return
         if await self.story(text):
             return
-        if pronoun_follows and (await self._narrative(text) or await self.lead_in(text)):
+        if pronoun_follows and (
+            await self._narrative(text) or await self.lead_in(text) or await self.task_lead_in(text)
+        ):
             return
         self.unknown.append(clause.strip())
         self.failed_clause = clause.strip()
