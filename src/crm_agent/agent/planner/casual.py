@@ -84,6 +84,12 @@ _PROPERTY_FIRST = re.compile(
 )
 
 
+def refers_back(text: str) -> bool:
+    """Whether ``text`` needs a record named before it: a pronoun, or a property with no record
+    ("close date is now in 10 days")."""
+    return bool(re.search(r"(?i)\b(his|her|him|their|them|they|its|it)\b", text) or _PROPERTY_FIRST.match(text))
+
+
 def has_aside(text: str) -> bool:
     """Whether ``text`` ends in an aside after a comma or dash ("..., they went with a competitor")."""
     parts = re.split(r"\s*,(?!\d{3}\b)\s*|\s+[-–—]\s+", text, maxsplit=1)

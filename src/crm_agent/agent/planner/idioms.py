@@ -63,6 +63,11 @@ class IdiomsMixin:
         )
         if amount and find_amount(amount.group("value")):
             return await self._update_items(amount.group("who"), [("amount", amount.group("value"))], "deals")
+        text = re.sub(
+            r"(?i)^(?:pull|bring|move|push)\s+(?P<who>.+?)\s+(?:in|forward|back|out)\s+(?:to|until)\s+",
+            r"move \g<who> to ",
+            text,
+        )
         push = re.match(
             r"(?i)^(?:push|move|delay|slip|pull in|bring forward|reschedule)\s+(?P<who>.+?)\s+(?:to|until|"
             r"out to)\s+(?P<value>.+)$",
@@ -72,11 +77,13 @@ class IdiomsMixin:
             who = re.sub(
                 r"(?i)['’]s?\s+(?:close|closing|due)?\s*date$|\s+(?:close|closing|due)\s+date$", "", push.group("who")
             )
+            if re.fullmatch(r"(?i)(?:the|its|the deal['’]s)?", who.strip()) and self.thing_type() == "deals":
+                who = "it"
             if _TASK_WORDS.search(who) or (re.fullmatch(r"(?i)it|that|this", who) and self.thing_type() == "tasks"):
                 return await self._update_items(who, [("due date", push.group("value"))], "tasks")
             return await self._update_items(who, [("closedate", push.group("value"))], "deals")
         closes = re.match(
-            r"(?i)^(?P<who>.+?)\s+(?:will close|closes|is closing|should close|is expected to close|"
+            r"(?i)^(?P<who>[^,;]+?)\s+(?:will close|closes|is closing|should close|is expected to close|"
             r"will be closing|close date is)\s+(?:on\s+|by\s+)?(?P<value>.+)$",
             text,
         )

@@ -16,6 +16,7 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from sqlalchemy import select
 
+from crm_agent.agent.planner.casual import refers_back
 from crm_agent.agent.planner.common import EACH, EACH_LABEL
 from crm_agent.agent.planner.each import EACH_LIMIT
 from crm_agent.agent.planner.intents import EXAMPLES, SYM, Action, Interpreter
@@ -93,9 +94,7 @@ class RulesPlanner:
             clauses = split_clauses(join_lists(str(prompt)))
             for index, clause in enumerate(clauses):
                 following = clauses[index + 1] if index + 1 < len(clauses) else ""
-                await interpreter.interpret(
-                    clause, bool(re.search(r"(?i)\b(his|her|him|their|them|they|its|it)\b", following))
-                )
+                await interpreter.interpret(clause, refers_back(following))
             self.actions, self.unknown = interpreter.actions, interpreter.unknown
         for part in last.parts:
             if isinstance(part, ToolReturnPart) and part.tool_call_id[:1] == "a" and part.tool_call_id[1:].isdigit():
