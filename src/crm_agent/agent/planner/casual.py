@@ -10,7 +10,7 @@ after the comma; ``globex dashboard is lost, they went with a competitor`` asks 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crm_agent.agent.planner.common import TASK_WORDS
 
@@ -18,9 +18,20 @@ if TYPE_CHECKING:
     from crm_agent.agent.planner.intents import Interpreter
 
 _PRIORITY = r"(?P<p>high|low|medium|top|urgent)[- ]priority"
-_REWRITES: list[tuple[re.Pattern[str], str]] = [
+_REWRITES: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"(?i)^(?P<who>[\w .'’-]+?)['’]s\s+(?:now\s+)?(?=(?:an?|now)\s)"), r"\g<who> is "),
     (re.compile(r"(?i)^(?P<who>they|we|you)['’]re\b"), r"\g<who> are"),
+    (
+        re.compile(r"(?i)^(?:(?:i'm|i am|we're|we are)\s+)?(?P<v>mov|giv|hand|pass|switch|transferr|reassign)ing\b"),
+        lambda m: {"mov": "move", "giv": "give", "transferr": "transfer"}.get(m.group("v").lower(), m.group("v")),
+    ),
+    (
+        re.compile(
+            r"(?i)^(?P<deal>[^,;:]+?)\s*(?:[-–—:,]\s*|\s+)(?:the\s+)?contract(?:['’]s|\s+is|\s+was|\s+went|\s+has gone|"
+            r"\s+got sent|\s+has been sent)\s+out\b.*$"
+        ),
+        r"move \g<deal> to contract sent",
+    ),
     (
         re.compile(r"(?i)^(?:what(?:'s| is)|whats|anything|is anything|which tasks are)\s+(?:still\s+)?overdue\??$"),
         "list overdue tasks",
@@ -75,6 +86,7 @@ _OUTCOME = re.compile(
 _LEAD_IN = re.compile(
     r"(?i)^(?P<who>[\w'’.-]+(?:\s+[\w'’.-]+){0,3}?)\s+(?:just\s+|finally\s+|recently\s+)?"
     r"(?:is|isn't|is not|was|got|has|had|left|joined|moved|wants|said|called|emailed|slipping|slipped|slips|stalled|"
+    r"unsubscribed|opted out|asked|replied|bounced|agreed|declined|accepted|signed|"
     r"'s|’s)\b"
 )
 _PROPERTY_FIRST = re.compile(

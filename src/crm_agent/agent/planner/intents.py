@@ -64,7 +64,9 @@ _TYPE_NOUNS = {
 _CONFIRM = re.compile(
     r"(?i)^(?:update|change|do|apply|save|set|fix)\s+(?:them|it|that|those|these|this|all of them|the crm|him|her)?"
     r"(?:\s+(?:accordingly|in the crm|too|as well))?$"
+    r"|^(?:add|log|save|put|keep|record)\s+(?:that|this|it)\s+(?:as\s+a\s+note|in\s+(?:a|the)\s+notes?|to\s+the\s+notes?)$"
 )
+_HEADER = re.compile(r"(?i)^(?P<h>[^:,;]{2,40}?):\s*(?P<rest>\S.*)$")
 _PRONOUN = re.compile(r"(?i)\b(his|her|him|their|them|they|its|it)\b")
 _IMPLIED_CREATE = re.compile(
     r"(?i)^(?:a|an|another|one more)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note|lead)\b"
@@ -253,6 +255,8 @@ class Interpreter(
             return
         if await self.story(text):
             return
+        if await self._headed(text):
+            return
         if pronoun_follows and (
             await self._narrative(text) or await self.lead_in(text) or await self.task_lead_in(text)
         ):
@@ -283,6 +287,22 @@ class Interpreter(
         ):
             if await handler(text):
                 return True
+        return False
+
+    async def _headed(self, text: str) -> bool:
+        """A request after a short header: ``need a todo: chase ben for the NDA``, ``fyi for the X account: ...``,
+        ``clean up: archive ...``. The header says what kind of request it is, or nothing at all."""
+        match = _HEADER.match(text)
+        if not match:
+            return False
+        head, rest = match.group("h").strip(), match.group("rest")
+        about = re.match(r"(?i)^(?:fyi|note|heads up|update|info)\s+(?:for|on|about|re)\s+(?P<who>.+)$", head)
+        if about:
+            return await self._dispatch(f"note on {about.group('who')}: {rest}")
+        if re.search(r"(?i)\b(?:task|to-?do|reminder)\b", head) and len(head.split()) <= 4:
+            return await self._dispatch(f"add a task to {rest}")
+        if len(head.split()) <= 3 and not await self.lookup("contacts", head):
+            return await self._dispatch(rest)
         return False
 
     async def _narrative(self, text: str) -> bool:

@@ -29,7 +29,7 @@ _SUBJECT_CLAUSE = re.compile(
     r"just|finally|wants|said|signed|accepted|declined)\b)"
 )
 _AND_VERB = re.compile(
-    r"(?:,\s*(?:and\s+|but\s+)?|\s+and\s+|\s+but\s+|\s+\+\s+)(?!(?-i:[A-Z][a-z]+\s+[A-Z][\w'’-]+\s+\S+@))(?=(?:"
+    r"(?:,\s*(?:and\s+|but\s+)?|\s+and\s+|\s+but\s+|\s+\+\s+)(?!(?-i:[A-Z][a-z]+\s+[A-Z][\w'’-]+\s+\S+@))(?=(?:(?:please|pls|plz)\s+)?(?:"
     r"(?:they|he|she|it|we)(?:['’](?:re|s))?\s+(?:are|is|were|was|have|has|had|now|just|want|wants|need|needs|moved|"
     r"signed|agreed|went|said|asked|became|got|prefer|prefers|should|will|can|must|about|around|roughly|'?re|~|\d)|(?:a|an|another)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note)\b|create|add|make|update|change|set|edit|mark|move|delete|"
     r"remove|archive|get rid of|trash|find|show|list|log|assign|reassign|link|associate|schedule|remind|"
