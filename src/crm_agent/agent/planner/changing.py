@@ -247,8 +247,12 @@ class ChangingMixin:
             match = re.match(pattern, text)
             if match and await self._update_items(match.group("who"), [(match.group("prop"), match.group("value"))]):
                 return True
-        pairs = re.match(rf"(?i)^(?:{verb}\s+)?(?P<who>[^:,]+?)\s*(?::|,|\bwith\b|-)\s*(?P<pairs>.+)$", text)
-        if pairs and not re.match(r"(?i)^(?:create|add|new|make|log|open)\b", pairs.group("who")):
+        pairs = re.match(rf"(?i)^(?:{verb}\s+)?(?P<who>[^:,]+?)\s*(?P<sep>:|,|\bwith\b|-(?!>))\s*(?P<pairs>.+)$", text)
+        if (
+            pairs
+            and not re.match(r"(?i)^(?:create|add|new|make|log|open)\b", pairs.group("who"))
+            and not (pairs.group("sep").lower() == "with" and _SET_WORDS.search(pairs.group("who")))
+        ):
             items = [self._prop_value(part) for part in re.split(r"\s*(?:,|;|\band\b)\s*", pairs.group("pairs"))]
             who = re.sub(rf"(?i)^{verb}\s+", "", pairs.group("who")).strip()
             known = _SET_WORDS.search(who) or await self._record_type(clean_name(who))
@@ -337,6 +341,8 @@ class ChangingMixin:
             day = find_date(raw, self.today)
             return day[0].isoformat() if day else raw
         if defn is not None and defn.type == "enumeration":
+            if len(self.schema.options_in(type_name, prop, raw)) > 1 or re.search(r"->|=>|→", raw):
+                return None  # "bad timing or unqualified -> open": which option is meant is not clear
             return self.schema.option_in(type_name, prop, raw) or raw
         if not ends_clean(raw):
             return None  # "city to Palo Alto and they're ~85 people": the value would swallow the next request

@@ -121,7 +121,8 @@ class Interpreter(
         action.needs = sorted({int(v[2:]) for v in strings_in(action.args) if v.startswith(SYM)})
         if action.read or action.tool in {"update_record", "associate_records"}:
             for index, earlier in enumerate(self.actions):
-                if earlier.tool == action.tool and earlier.args == action.args:
+                same_question = (earlier.question, earlier.style) == (action.question, action.style)
+                if earlier.tool == action.tool and earlier.args == action.args and (same_question or not action.read):
                     return index
         self.actions.append(action)
         return len(self.actions) - 1

@@ -144,7 +144,7 @@ def parse_set(text: str, schema: Schema, today: date, default_type: str = "conta
         words.append(f"contacts that are {' or '.join(lifecycles)}")
         criteria += 1
     elif otype == "contacts":
-        if re.search(r"\bleads?\b", t) and "lead status" not in t:
+        if re.search(r"\bleads?\b(?! status)", t):
             found.filters.append(_f("lifecyclestage", "EQ", "lead"))
             words.append("leads")
             criteria += 1
@@ -161,7 +161,12 @@ def parse_set(text: str, schema: Schema, today: date, default_type: str = "conta
             else:
                 words.append("contacts")
         status = schema.option_in("contacts", "hs_lead_status", text.replace("open deal", ""))
-        if status and (re.search(r"\bstatus\b", t) or status not in {"OPEN", "NEW"}):
+        statuses = schema.options_in("contacts", "hs_lead_status", text) if re.search(r"\bstatus\b.+\bor\b", t) else []
+        if len(statuses) > 1:
+            found.filters.append(_f("hs_lead_status", "IN", values=statuses))
+            words.append(f"with lead status {' or '.join(statuses)}")
+            criteria += 1
+        elif status and (re.search(r"\bstatus\b", t) or status not in {"OPEN", "NEW"}):
             found.filters.append(_f("hs_lead_status", "EQ", status))
             words.append(f"with lead status {status}")
             criteria += 1

@@ -148,7 +148,8 @@ class TasksNotesMixin:
 
     async def _task_target(self: Interpreter, body: str) -> dict[str, Any] | None:
         who = re.search(
-            r"(?:call|email|e-mail|ring|phone|follow up with|check in with|meet|ping|send|text|visit|with)\s+"
+            r"(?:call|email|e-mail|ring|phone|follow up with|check in with|meet|ping|send|text|visit|with|chase|nudge|"
+            r"remind|ask|thank|invite|contact|reach out to|get back to|hear back from)\s+"
             r"(?P<who>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?|him|her|them)",
             body,
             re.IGNORECASE,

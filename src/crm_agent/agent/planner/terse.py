@@ -15,6 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from crm_agent.agent.planner.casual import casual
+from crm_agent.agent.planner.changing import _SET_WORDS
 from crm_agent.agent.planner.common import GROUP_WORDS, SINGLE_WORDS
 from crm_agent.agent.planner.schema import LEAD_STATUS_SYNONYMS, STAGE_SYNONYMS
 from crm_agent.agent.planner.values import find_amount, find_date, find_email, find_phone
@@ -186,7 +187,7 @@ class TerseMixin:
             return False
         left, value = match.group("left").strip(), match.group("value").strip()
         pieces = re.split(r"\s*(?:,(?!\d{3}\b)|;|\band\b)\s*", value)
-        items = [self._prop_value(p) for p in pieces] if len(pieces) > 1 else []
+        items = [self._prop_value(p) for p in pieces] if len(pieces) > 1 or _SET_WORDS.search(left) else []
         if items and all(items) and await self._update_items(left, items):  # type: ignore[arg-type]
             return True
         for who, prop, rest in self._split_property(left):

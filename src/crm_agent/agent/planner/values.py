@@ -191,8 +191,8 @@ def _month_day(today: date, month: int, day: int, year: int | None) -> date | No
 
 DATE_PHRASE = re.compile(
     r"\b(?:today|tomorrow|yesterday|end of (?:the |this |next )?(?:day|week|month|quarter|year)|end of (?:"
-    + "|".join(sorted((m for m in MONTHS if len(m) > 3), key=len, reverse=True))
-    + r")|eom|eow|eoq|eoy|"
+    + "|".join(sorted(MONTHS, key=len, reverse=True))
+    + r")\.?|eom|eow|eoq|eoy|"
     r"next (?:week|month)|in (?:\d+|a|an|one|two|three|four|five|six|a couple of) (?:day|week|month|year)s?|"
     r"(?:next |this |coming )?(?:" + "|".join(WEEKDAYS) + r")|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|"
     r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.? \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?|"
