@@ -11,7 +11,7 @@ EACH = "<each>"  # in an action's arguments: the id of each record that a read f
 EACH_LABEL = "<each label>"  # inside a string argument: that record's name
 GROUP_WORDS = (
     r"(?:all (?:three|four|five|two|six|of them|of those|these|those)|both(?: of them)?|each of them|"
-    r"them all|all|those|these|them|they|their|everyone|the (?:three|two|four) of them)"
+    r"them all|all|those|these|them|they|their|everyone|the (?:three|two|four) of them|each)"
 )
 TASK_WORDS = r"(?:task|call|follow[- ]?up|meeting|reminder|to-?do|check-?in)"
 SINGLE_WORDS = r"(?:him|her|he|she|his|hers|its|it|this (?:contact|person|one)|that (?:contact|person|one))"

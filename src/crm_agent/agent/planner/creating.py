@@ -120,6 +120,11 @@ class CreatingMixin:
         if owner and self.schema.owner_in(owner.group(1)):
             shared["hubspot_owner_id"] = self.schema.owner_in(owner.group(1))[0].email  # type: ignore[index]
             work = _drop(work, owner.span())
+        if re.fullmatch(r"(?i)\s*(?:him|her|them|this (?:guy|person|one)|that (?:guy|person))\s*", work):
+            described = self._described_person()
+            if described is None:
+                return False  # "add him as a lead" with nobody described: never a contact named "Him"
+            work = described
         if lifecycle:
             shared["lifecyclestage"] = lifecycle
         people: list[tuple[Person, dict[str, Any]]] = []
@@ -179,6 +184,17 @@ class CreatingMixin:
         created_here = self.group and self.group[0] == "contacts" and all(r.startswith(SYM) for r in self.group[1])
         self.group = ("contacts", (self.group[1] if created_here and self.group else []) + refs)
         return True
+
+    def _described_person(self: Interpreter) -> str | None:
+        """The person the clause before described with an e-mail ("met a guy at the expo - Omar Haddad, omar@x.co,
+        head of ops at Brightwave"), which was not understood on its own; it is understood now."""
+        previous = self.previous_failed or ""
+        if not find_email(previous):
+            return None
+        person = re.split(r"\s+[-–—]\s+|:\s+", previous)[-1]
+        if previous in self.unknown:
+            self.unknown.remove(previous)
+        return person
 
     def _contact_attribute(self: Interpreter, item: str) -> dict[str, Any] | None:
         """``phone +49 30 1234567`` / ``job title CTO`` / ``preferred channel phone call`` -> properties."""
@@ -304,9 +320,11 @@ class CreatingMixin:
             None,
         )
         if target:
-            target_text = re.sub(
-                r"(?i)\b(?:worth|each(?! of)|apiece|per person|valued at)\b", "", target.group("t")
-            ).strip()
+            target_text = target.group("t").strip()
+            if not re.fullmatch(r"(?i)each|each one|every one|everyone", target_text):
+                target_text = re.sub(
+                    r"(?i)\b(?:worth|each(?! of)|apiece|per person|valued at)\b", "", target_text
+                ).strip()
             work = _drop(work, target.span())
         leftovers = [p.strip(" .-") for p in re.split(r"[,:;]", work)]
         leftovers = [

@@ -290,7 +290,13 @@ def _owner(text: str, schema: Schema, found: ParsedSet, words: list[str]) -> int
     hit = schema.owner_in(text)
     if not hit:
         return 0
-    owner, _ = hit
+    owner, (_, end) = hit
+    other = re.match(r"\s*(?:['’]s)?\s+or\s+", fold(text)[end:])
+    second = schema.owner_in(fold(text)[end + other.end() :]) if other else None
+    if second and second[1][0] == 0 and second[0].email != owner.email:
+        found.filters.append(_f("hubspot_owner_id", "IN", values=[owner.email, second[0].email]))
+        words.append(f"owned by {owner.firstName} or {second[0].firstName}")
+        return 1
     found.filters.append(_f("hubspot_owner_id", "EQ", owner.email))
     words.append(f"owned by {owner.firstName} {owner.lastName}".strip())
     return 1

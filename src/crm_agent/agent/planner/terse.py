@@ -150,9 +150,9 @@ class TerseMixin:
     async def _set_terse(self: Interpreter, who: str, prop_words: str | None, raw: str) -> bool:
         """Apply ``raw`` to ``who`` as ``prop_words`` (or as the property it is a value of)."""
         who = re.sub(r"['’]s$", "", who.strip(" ,:;-")).strip()
-        if not who or len(who.split()) > 8:
+        is_set = bool(re.search(r"(?i)\b(?:all|every|each|any)\b", who))
+        if not who or len(who.split()) > (14 if is_set else 8):
             return False
-        is_set = bool(re.search(r"(?i)\b(?:all|every|each)\b", who))
         type_name = self.schema.object_type_in(who) if is_set else await self._record_type(who, prop_words)
         if type_name not in _TYPES:
             return False
