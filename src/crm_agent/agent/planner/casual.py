@@ -89,6 +89,12 @@ _LEAD_IN = re.compile(
     r"unsubscribed|opted out|asked|replied|bounced|agreed|declined|accepted|signed|"
     r"'s|’s)\b"
 )
+_TITLE_IS = re.compile(
+    r"^(?P<who>(?i:she|he))(?:['’]s|\s+is)\s+(?:(?i:now|actually)\s+)?(?:(?i:the|our|their|a|an)\s+)?"
+    r"(?P<t>(?:[A-Z][\w&/.-]*\s+(?:(?:of|and|&|for)\s+)?)*(?:VP|SVP|EVP|CEO|CTO|CFO|COO|CIO|CMO|Head|Director|"
+    r"Manager|Lead|Engineer|President|Officer|Chief|Founder|Owner|Analyst|Buyer|Partner)\b(?:\s+(?:of|and|&|for)?\s*"
+    r"[A-Z][\w&/.-]*)*)(?:\s+(?i:now|these days))?$"
+)
 _PROPERTY_FIRST = re.compile(
     r"(?i)^(?:and\s+)?(?:the\s+|new\s+)?(?P<prop>[a-z][\w -]*?)\s+(?:is now|is|now|->|:|=)\s+(?P<value>.+)$"
     r"|^(?:set|change|update|put)\s+(?:the\s+|his\s+|her\s+|its\s+|their\s+)?(?P<prop2>[a-z][\w -]*?)\s+(?:to|=|as)\s+"
@@ -193,7 +199,13 @@ class CasualMixin:
         return False
 
     async def subjectless(self: Interpreter, text: str) -> bool:
-        """``title is Head of Ops now`` / ``amount is now 115k``: a property of the record just named."""
+        """``title is Head of Ops now`` / ``amount is now 115k``: a property of the record just named;
+        ``she's VP of Sales``: the job title of the person just named."""
+        title = _TITLE_IS.match(text)
+        if title and not any(
+            self.schema.option_in("contacts", p, title.group("t")) for p in ("lifecyclestage", "hs_lead_status")
+        ):
+            return await self._update_items(title.group("who"), [("job title", title.group("t"))], "contacts")
         match = _PROPERTY_FIRST.match(text)
         if not match:
             return False

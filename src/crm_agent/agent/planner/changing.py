@@ -356,7 +356,7 @@ class ChangingMixin:
             r"is now|became|becomes|is|are|are now|has become|to|as)\s+(?:to\s+|a\s+|an\s+|now\s+|all\s+)*"
             r"(?P<status>[\w -]+?)\.?$",
             re.sub(_FOR_A_WHILE, "", text),
-        )
+        ) or re.match(r"(?i)^(?:make|mark|flag|tag)\s+(?P<who>.+?)\s+an?\s+(?P<status>[\w -]+?)(?:\s+now)?$", text)
         if not match:
             return False
         status = match.group("status").strip()

@@ -34,7 +34,8 @@ _AND_VERB = re.compile(
     r"signed|agreed|went|said|asked|became|got|prefer|prefers|should|will|can|must|about|around|roughly|'?re|~|\d)|(?:a|an|another)\s+(?:new\s+)?(?:\S*\d\S*\s+)?(?:contact|company|deal|task|note)\b|create|add|make|update|change|set|edit|mark|move|delete|"
     r"remove|archive|get rid of|trash|find|show|list|log|assign|reassign|link|associate|schedule|remind|"
     r"send|email(?!\s+\S*@)|give|tell|notify|let me know|tick|check off|cross off|how many|what|who|count|"
-    r"push|pull|bring|bump|raise|lower|slip|hand|pass|transfer|put|switch|attach|connect|tie)\b|"
+    r"push|pull|bring|bump|raise|lower|slip|hand|pass|transfer|put|switch|attach|connect|tie|close out|"
+    r"close (?:the|it|that)|complete|finish)\b|"
     r"(?:[\w'’-]+\s+){1,4}(?:is now|are now)\s)",
     re.IGNORECASE,
 )
