@@ -346,8 +346,9 @@ def answer_pending(message: str, pending: dict[str, Any] | None) -> str:
         place = re.sub(r"^(?:at|from|with|of|who works at)\s+", "", text)
         company = fold(candidate.get("company") or "~")
         domain = fold((candidate.get("email") or "~").split("@")[-1])
-        words = set(re.findall(r"[a-z0-9]+", re.sub(r"\b(?:the|one|deal)\b", " ", text)))
+        words = set(re.findall(r"[a-z0-9]+", re.sub(r"\b(?:the|one|deal|guy|gal|person|contact|company)\b", " ", text)))
         partial = bool(words) and words <= set(re.findall(r"[a-z0-9]+", fold(candidate["label"])))
+        partial = partial or (bool(words) and words <= set(re.findall(r"[a-z0-9]+", f"{company} {domain}")) - {"com"})
         if (
             text in names
             or partial
