@@ -56,10 +56,14 @@ class CreatingMixin:
         ):
             return False
         kind = _KIND.match(rest)
+        kind_word = None
         if kind:
             word, body = kind.group("word").lower(), kind.group("body")
         else:
-            amount_first = re.match(r"(?i)^(\S*\d\S*)\s+(deals?|opportunit(?:y|ies)|opps?)\b\s*(.*)$", rest)
+            amount_first = re.match(
+                r"(?i)^(\S*\d\S*)\s+(?:(?P<desc>(?-i:[a-z][\w-]*))\s+)?(deals?|opportunit(?:y|ies)|opps?)\b\s*(.*)$",
+                rest,
+            )
             as_company = re.match(
                 r"(?i)^(?P<name>.+?)\s+as\s+(?:a\s+|an\s+)?(?:new\s+)?(?:company|account|customer "
                 r"company)\b[\s,]*(?P<rest>.*)$",
@@ -75,7 +79,8 @@ class CreatingMixin:
                 rest,
             )
             if amount_first:
-                word, body = "deal", f"{amount_first.group(3)} worth {amount_first.group(1)}"
+                word, body = "deal", f"{amount_first.group(4)} worth {amount_first.group(1)}"
+                kind_word = amount_first.group("desc")
             elif as_contact:
                 word = (as_contact.group(2) or "contact").lower()
                 body = as_contact.group(1) + (f" {as_contact.group(3)}" if as_contact.group(3) else "")
@@ -87,7 +92,9 @@ class CreatingMixin:
             return await self.create_company(body)
         if word.startswith(("deal", "opp")):
             sep = kind.group("sep") if kind else None
-            return await self.create_deals(f"{sep} {body}" if sep in {"for", "with", "named", "called"} else body)
+            return await self.create_deals(
+                f"{sep} {body}" if sep in {"for", "with", "named", "called"} else body, kind_word
+            )
         lifecycle = {
             "lead": "lead",
             "leads": "lead",
@@ -273,8 +280,9 @@ class CreatingMixin:
             return {"industry": self.value_for("companies", "industry", text)}
         return None
 
-    async def create_deals(self: Interpreter, body: str) -> bool:
-        """A deal, or one per person of a group: name, amount, close date, stage, owner, and whom it is for."""
+    async def create_deals(self: Interpreter, body: str, kind_word: str | None = None) -> bool:
+        """A deal, or one per person of a group: name, amount, close date, stage, owner, and whom it is for;
+        ``kind_word`` ("upsell" in "a 5k upsell deal for Ann") names it ("Ann Lee upsell")."""
         props: dict[str, Any] = {}
         work = body
         quoted = QUOTED.search(work)
@@ -351,7 +359,9 @@ class CreatingMixin:
             return True
         for type_name, ref in targets:
             deal = dict(props)
-            deal.setdefault("dealname", f"{self.subject(ref)} deal")
+            deal.setdefault(
+                "dealname", f"{name_case(self.subject(ref))} {kind_word}" if kind_word else f"{self.subject(ref)} deal"
+            )
             args = {
                 "object_type_name": "deals",
                 "properties": deal,
