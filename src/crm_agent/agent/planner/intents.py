@@ -18,7 +18,7 @@ from typing import Any
 from crm_agent.agent.planner.asking import AskingMixin
 from crm_agent.agent.planner.casual import CasualMixin, casual, has_aside
 from crm_agent.agent.planner.changing import ChangingMixin
-from crm_agent.agent.planner.common import EXAMPLES, GROUP_WORDS, SINGLE_WORDS, SYM, Action, strings_in
+from crm_agent.agent.planner.common import EXAMPLES, GROUP_WORDS, SINGLE_WORDS, SYM, Action, clean_name, strings_in
 from crm_agent.agent.planner.creating import CreatingMixin
 from crm_agent.agent.planner.each import EachMixin
 from crm_agent.agent.planner.emailing import EmailingMixin
@@ -262,6 +262,8 @@ class Interpreter(
             await self._narrative(text) or await self.lead_in(text) or await self.task_lead_in(text)
         ):
             return
+        if pronoun_follows:
+            await self._remember_target(text)
         self.unknown.append(clause.strip())
         self.failed_clause = clause.strip()
 
@@ -289,6 +291,20 @@ class Interpreter(
             if await handler(text):
                 return True
         return False
+
+    async def _remember_target(self, text: str) -> None:
+        """The record a request that was not understood names ("move acme renewal 2027 to stage banana"), so that
+        "its" in the next clause still means it; nothing is planned for the request itself."""
+        match = re.match(
+            r"(?i)^(?:move|set|update|change|mark|push|put|make)\s+(?P<who>.+?)\s+(?:to|as|at|in|into)\b", text
+        )
+        if not match:
+            return
+        name = clean_name(match.group("who"))
+        for type_name in ("deals", "companies", "contacts"):
+            if await self.lookup(type_name, name):
+                self.remember(type_name, name)
+                return
 
     async def _headed(self, text: str) -> bool:
         """A request after a short header: ``need a todo: chase ben for the NDA``, ``fyi for the X account: ...``,
