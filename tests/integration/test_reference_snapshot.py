@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from crm_agent.agent.names import candidates, remembered_lookups
-from crm_agent.crm.directory import reference_snapshot
-from crm_agent.crm.models import Owner
+from crm_agent.crm.directory import properties_of, reference_snapshot
+from crm_agent.crm.models import Owner, PropertyDefinition
 from crm_agent.crm.service import LocalCrm
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -60,3 +60,16 @@ async def test_remembered_lookups_reuse_an_answer_until_the_block_ends(crm: Loca
         await crm.create("contacts", {"firstname": "Quinn", "lastname": "Late", "email": "late@x.com"})
         assert len(await candidates(crm, "contacts", "quinn")) == 3
     assert len(await candidates(crm, "contacts", "quinn")) == 4
+
+
+async def test_properties_of_several_types_fill_the_snapshot_for_each(crm: LocalCrm) -> None:
+    with reference_snapshot():
+        async with crm.read_only() as conn:
+            both = await properties_of(conn, ["contacts", "deals"])
+        assert "email" in both["contacts"] and "dealname" in both["deals"]
+        async with crm.sessions.begin() as session:
+            session.add(
+                PropertyDefinition(object_type="deals", name="late_field", label="Late", type="string", created_at=NOW)
+            )
+        assert "late_field" not in await crm.properties("deals")
+    assert "late_field" in await crm.properties("deals")

@@ -15,7 +15,6 @@ import structlog
 from pydantic_ai import Agent, UnexpectedModelBehavior, UsageLimitExceeded
 from pydantic_ai.exceptions import AgentRunError, UserError
 from pydantic_ai.messages import ModelMessagesTypeAdapter
-from pydantic_ai.models import Model
 from pydantic_ai.usage import UsageLimits
 from pydantic_core import to_jsonable_python
 
@@ -56,6 +55,10 @@ class AgentRunner:
         self.crm = crm
         self.settings = settings
         self.store = RunStore(crm.sessions)
+        # one agent for every request: the model (rules planner or LLM) is given per run
+        self.agent: Agent[AgentDeps, str] = Agent(
+            deps_type=AgentDeps, toolsets=[toolset], output_type=str, retries={"tools": 2}
+        )
 
     @classmethod
     async def connect(cls, settings: Settings) -> AgentRunner:
@@ -148,9 +151,9 @@ class AgentRunner:
         try:
             model = llm.build_model(self.settings)
             history = ModelMessagesTypeAdapter.validate_python(context.get("messages", []))
-            agent = self._agent(model)
-            result = await agent.run(
+            result = await self.agent.run(
                 text,
+                model=model,
                 deps=deps,
                 message_history=history,
                 instructions=await self._instructions(),
@@ -169,16 +172,12 @@ class AgentRunner:
     async def _run_rules(self, text: str, deps: AgentDeps, context: dict[str, Any]) -> str:
         planner = await RulesPlanner.create(self.crm, self.settings, context)
         try:
-            result = await self._agent(planner.model()).run(text, deps=deps)
+            result = await self.agent.run(text, model=planner.model(), deps=deps)
         except Exception as exc:  # a defect in the planner must not lose the request nor run half a plan
             log.exception("rules_planner_failed", request=text[:500])
             deps.plan, deps.questions, deps.pending = Plan(), [], None
             return PLANNER_ERROR.format(error=type(exc).__name__)
         return "" if result.output == PLAN_ONLY else str(result.output)
-
-    @staticmethod
-    def _agent(model: Model) -> Agent[AgentDeps, str]:
-        return Agent(model, deps_type=AgentDeps, toolsets=[toolset], output_type=str, retries={"tools": 2})
 
     async def _instructions(self) -> str:
         types = ("contacts", "companies", "deals", "tasks", "notes")

@@ -286,16 +286,27 @@ def _standard_properties(object_type_name: str) -> dict[str, PropertyDef]:
 
 async def property_defs(session: Reader, otype: ObjectType) -> dict[str, PropertyDef]:
     """Standard and custom properties of ``otype`` by name."""
+    return (await properties_of(session, [otype.name]))[otype.name]
 
-    async def load() -> dict[str, PropertyDef]:
-        defs = dict(_standard_properties(otype.name))
+
+async def properties_of(session: Reader, type_names: list[str]) -> dict[str, dict[str, PropertyDef]]:
+    """Standard and custom properties of each of ``type_names`` by name, in one query for all of them
+    (each type's definitions then count as read in the current :func:`reference_snapshot`)."""
+    snapshot = _snapshot.get()
+    missing = [t for t in type_names if snapshot is None or f"properties:{t}" not in snapshot]
+    loaded: dict[str, dict[str, PropertyDef]] = {}
+    if missing:
+        loaded = {t: dict(_standard_properties(t)) for t in missing}
         table = PropertyDefinition.__table__
-        rows = await session.execute(select(table).where(table.c.object_type == otype.name).order_by(table.c.id))
+        rows = await session.execute(select(table).where(table.c.object_type.in_(missing)).order_by(table.c.id))
         for row in rows:
-            defs[row.name] = custom_property(otype.name, row.name, row.label, row.type, row.options)
-        return defs
-
-    return dict(await _snapshotted(f"properties:{otype.name}", load))
+            loaded[row.object_type][row.name] = custom_property(
+                row.object_type, row.name, row.label, row.type, row.options
+            )
+        if snapshot is not None:
+            snapshot.update({f"properties:{t}": defs for t, defs in loaded.items()})
+    cached = snapshot or {}
+    return {t: dict(loaded.get(t) or cached[f"properties:{t}"]) for t in type_names}
 
 
 async def create_property(

@@ -14,7 +14,6 @@ from typing import Any
 from pydantic_ai import ModelResponse, RequestUsage, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.messages import ModelMessage, ModelRequest, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
-from sqlalchemy import select
 
 from crm_agent.agent.planner.casual import refers_back
 from crm_agent.agent.planner.common import EACH, EACH_LABEL
@@ -27,9 +26,7 @@ from crm_agent.agent.reply import format_money
 from crm_agent.agent.resolve import is_named
 from crm_agent.config import Settings
 from crm_agent.crm import directory
-from crm_agent.crm.models import PropertyDefinition
 from crm_agent.crm.objects import object_type
-from crm_agent.crm.properties import custom_property, standard_properties
 from crm_agent.crm.service import LocalCrm
 from crm_agent.crm.values import fold
 
@@ -55,18 +52,11 @@ class RulesPlanner:
     @classmethod
     async def create(cls, crm: LocalCrm, settings: Settings, context: dict[str, Any]) -> RulesPlanner:
         """Load the CRM's owners, pipelines and properties for this request."""
-        async with crm.sessions() as session:
-            rows = (await session.execute(select(PropertyDefinition.__table__).order_by(PropertyDefinition.id))).all()
-            properties = {t: standard_properties(object_type(t)) for t in _TYPES}
-            for row in rows:
-                if row.object_type in properties:
-                    properties[row.object_type][row.name] = custom_property(
-                        row.object_type, row.name, row.label, row.type, row.options
-                    )
+        async with crm.read_only() as conn:
             schema = Schema(
-                owners=await directory.list_owners(session),
-                pipelines=await directory.list_pipelines(session),
-                properties=properties,
+                owners=await directory.list_owners(conn),
+                pipelines=await directory.list_pipelines(conn),
+                properties=await directory.properties_of(conn, list(_TYPES)),
             )
         return cls(crm, settings, schema, context)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from crm_agent.crm.properties import PropertyDef
 from crm_agent.crm.schemas import OwnerRecord, PipelineRecord
@@ -151,15 +152,28 @@ class Schema:
     pipelines: list[PipelineRecord]
     properties: dict[str, dict[str, PropertyDef]] = field(default_factory=dict)
 
+    @cached_property
+    def _owner_patterns(self) -> list[tuple[OwnerRecord, list[re.Pattern[str]]]]:
+        """Per owner, whole-word patterns for the email, the full name and the first name, compiled once."""
+        return [
+            (
+                owner,
+                [
+                    re.compile(rf"(?<![\w@.]){re.escape(fold(form))}(?![\w@])")
+                    for form in (owner.email, f"{owner.firstName} {owner.lastName}", owner.firstName)
+                    if form.strip()
+                ],
+            )
+            for owner in self.owners
+        ]
+
     def owner_in(self, text: str) -> tuple[OwnerRecord, tuple[int, int]] | None:
         """The first owner named in ``text`` by email, full name or first name (whole words)."""
         folded = fold(text)
         best: tuple[OwnerRecord, tuple[int, int]] | None = None
-        for owner in self.owners:
-            for form in (owner.email, f"{owner.firstName} {owner.lastName}", owner.firstName):
-                if not form.strip():
-                    continue
-                match = re.search(rf"(?<![\w@.]){re.escape(fold(form))}(?![\w@])", folded)
+        for owner, patterns in self._owner_patterns:
+            for pattern in patterns:
+                match = pattern.search(folded)
                 if match and (best is None or match.start() < best[1][0]):
                     best = (owner, match.span())
                     break
@@ -170,16 +184,23 @@ class Schema:
         key = fold(name.strip())
         return any(key in {fold(o.firstName), fold(f"{o.firstName} {o.lastName}"), o.email} for o in self.owners)
 
-    def stage_in(self, text: str) -> tuple[str, tuple[int, int]] | None:
-        """The deal stage id a phrase names (by id, label or synonym, "contract-sent" too), longest match first."""
-        folded = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", fold(text))
+    @cached_property
+    def _stage_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
+        """(stage id, whole-word pattern) for every id, label and synonym of a stage, longest form first,
+        compiled once per request."""
         candidates: list[tuple[str, str]] = []
         for pipeline in self.pipelines:
             for stage in pipeline.stages:
                 candidates += [(stage.id, fold(stage.label)), (stage.id, stage.id)]
                 candidates += [(stage.id, s) for s in STAGE_SYNONYMS.get(stage.id, [])]
-        for stage_id, form in sorted(candidates, key=lambda c: -len(c[1])):
-            match = re.search(rf"\b{re.escape(form)}\b", folded)
+        ordered = sorted(candidates, key=lambda c: -len(c[1]))
+        return [(stage_id, re.compile(rf"\b{re.escape(form)}\b")) for stage_id, form in ordered]
+
+    def stage_in(self, text: str) -> tuple[str, tuple[int, int]] | None:
+        """The deal stage id a phrase names (by id, label or synonym, "contract-sent" too), longest match first."""
+        folded = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", fold(text))
+        for stage_id, pattern in self._stage_patterns:
+            match = pattern.search(folded)
             if match:
                 return stage_id, match.span()
         return None
