@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from crm_agent.agent.planner.text import parse_people, split_clauses
+from crm_agent.agent.planner.text import parse_people, parse_person, split_clauses
 from crm_agent.agent.planner.values import find_amount, find_date, find_phone, parse_date
 
 FRIDAY = date(2026, 11, 20)
@@ -93,3 +93,21 @@ def test_people_list_keeps_invalid_emails_for_validation_to_report() -> None:
         ("Frank", None),
         ("Grace Davis", "grace@"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("item", "first", "last"),
+    [
+        ("Sven Berg - <sven.berg@berg.se>", "Sven", "Berg"),
+        ("John Doe (john@example.com)", "John", "Doe"),
+        ("bob@corp.com", "Bob", ""),
+    ],
+)
+def test_a_person_is_named_before_the_email(item: str, first: str, last: str) -> None:
+    person = parse_person(item)
+    assert person is not None and (person.first, person.last) == (first, last)
+
+
+@pytest.mark.parametrize("item", ["lena fischer lena@brightwave.ai there", "ann@acme.com Ann Lee"])
+def test_words_after_the_email_are_not_taken_as_a_name(item: str) -> None:
+    assert parse_person(item) is None

@@ -229,7 +229,11 @@ class CreatingMixin:
         if not items:
             return False
         first = items[0]
-        domain = re.search(r"(?i)\(?\b((?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b\)?", first)
+        domain = re.search(
+            r"(?i)(?:,?\s*\b(?:with|and)?\s*(?:the\s+|a\s+|its\s+)?(?:domain|website|site|url)(?:\s+is)?\s*:?\s*)?"
+            r"\(?\b((?:https?://)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b\)?",
+            first,
+        )
         if domain:
             props["domain"] = domain.group(1)
             first = _drop(first, domain.span())

@@ -94,14 +94,16 @@ def name_case(text: str) -> str:
     return re.sub(r"(^|[\s'-])(\w)", lambda m: m.group(1) + m.group(2).upper(), text)
 
 
+_EMAIL_MARK = "\x00"  # where the e-mail stood in a list item
+
+
 def parse_person(item: str) -> Person | None:
     """One list item: ``John Doe (john@example.com)``, ``Bob <bob@y.com>``, ``Ann Lee, CTO at Acme``."""
     email = find_email(item)
     phone = find_phone(item.replace(email, "") if email else item)
-    text = item
-    for piece in (email, phone):
-        if piece:
-            text = text.replace(piece, " ")
+    text = item.replace(email, f" {_EMAIL_MARK} ") if email else item
+    if phone:
+        text = text.replace(phone, " ")
     company = None
     match = re.search(r"\b(?:at|from|of|with)\s+([A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)*)", text)
     if match:
@@ -120,7 +122,11 @@ def parse_person(item: str) -> Person | None:
     text = re.sub(
         r"[()<>\[\]\"]|\b(?:email|e-mail|phone|tel|mobile|named|called|is|with)\b\s*:?", " ", text, flags=re.IGNORECASE
     )
-    words = [w for w in re.split(r"\s+", text.strip(" ,.:;-")) if w]
+    words = [w for w in re.split(r"\s+", text.strip(" ,.:;-")) if w and not re.fullmatch(r"[-–—,.:;]+", w)]
+    if _EMAIL_MARK in words:  # the name comes before the e-mail: "lena fischer lena@x.io there" is no name
+        if words[-1] != _EMAIL_MARK:
+            return None
+        words.remove(_EMAIL_MARK)
     if not words and email:
         local = email.split("@")[0]
         words = [w.capitalize() for w in re.split(r"[._-]", local) if w][:2]
