@@ -42,6 +42,15 @@ async def test_pages_render_with_security_headers(client: httpx.AsyncClient, tea
     assert root.status_code == 303 and root.headers["location"] == "/app"
 
 
+async def test_deals_table_shares_the_records_page_with_its_own_head(client: httpx.AsyncClient, team: Team) -> None:
+    await signed_in(client, team)
+    deals = (await client.get("/app/deals/table")).text
+    assert 'placeholder="Deal name"' in deals and 'href="/app/deals"' in deals and 'name="stage"' in deals
+    assert "Add or change with the agent" not in deals
+    contacts = (await client.get("/app/contacts")).text
+    assert 'placeholder="Name, email, phone or company"' in contacts and "Add or change with the agent" in contacts
+
+
 async def test_html_errors_for_pages(client: httpx.AsyncClient, team: Team) -> None:
     await signed_in(client, team)
     missing = await client.get("/app/contacts/4242")
